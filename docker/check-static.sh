@@ -5,7 +5,7 @@
 #
 # DOCKER_DIR defaults to this script's directory. Checks:
 #   1. docker-compose config -q accepts the compose file;
-#   2. every bind-mount source of the compose file exists;
+#   2. every bind-mount source of the compose file exists, every network a service joins is declared;
 #   3. promtool accepts the Prometheus config, and every scrape target host is a compose service;
 #   4. every Grafana dashboard JSON parses, and its datasource uids are provisioned;
 #   5. the relay configs pass `wanrelay.jar check-config` (skipped with a note when the jar is absent;
@@ -59,6 +59,17 @@ for name, svc in (compose.get("services") or {}).items():
             path = os.path.normpath(os.path.join(d, src))
             if not os.path.exists(path):
                 errors.append(f"service {name}: bind-mount source {src} does not exist ({path})")
+
+# networks a service joins must be declared (docker-compose v1's config does not check this)
+declared = set((compose.get("networks") or {}).keys())
+for name, svc in (compose.get("services") or {}).items():
+    nets = svc.get("networks") or []
+    for net in (nets.keys() if isinstance(nets, dict) else nets):
+        if net not in declared:
+            errors.append(f"service {name}: network {net} is not declared under networks: (have {', '.join(sorted(declared))})")
+    mode = svc.get("network_mode", "")
+    if mode.startswith("service:") and mode[len("service:"):] not in services:
+        errors.append(f"service {name}: network_mode {mode} names no service")
 
 prom = yaml.safe_load(open(os.path.join(d, "prometheus", "prometheus.yml")))
 targets = 0
