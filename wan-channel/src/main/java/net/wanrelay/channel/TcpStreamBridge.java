@@ -1,0 +1,243 @@
+package net.wanrelay.channel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import java.io.IOException;
+import net.wanrelay.channel.frame.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies bytes between a local TCP socket (the client on the CP, the server leg on the SP) and
+ * a trunk stream, with backpressure both ways:
+ * <ul>
+ *   <li>socket to stream: the socket (AUTO_READ off) is read only while the stream is writable
+ *       (has credit and the trunk is not congested);
+ *   <li>stream to socket: credit goes back to the peer only when the write to the socket
+ *       completed, so a slow local reader holds back its own stream and nothing else.
+ * </ul>
+ * Half-close is carried both ways (FIN from socket EOF, shutdownOutput on FIN); a stream reset
+ * or refused OPEN closes the socket with a TCP RST (SO_LINGER 0); a socket that closes early
+ * resets the stream. All bridge state lives on the stream's event loop; socket events hop there.
+ */
+public final class TcpStreamBridge implements StreamListener {
+  private static final Logger LOG = LoggerFactory.getLogger(TcpStreamBridge.class);
+
+  private final Channel socket;
+  private final EventLoop loop;
+  private final Promise<TrunkStream> opened;
+  private TrunkStream stream;
+  private ChannelFuture lastWrite;
+  private boolean socketInputDone;
+  private boolean outputShutdown;
+  private boolean done;
+
+  private TcpStreamBridge(Channel socket, EventLoop loop, Promise<TrunkStream> opened) {
+    this.socket = socket;
+    this.loop = loop;
+    this.opened = opened;
+  }
+
+  /**
+   * Prepares a socket for bridging and installs its inbound handler. Must run before the
+   * stream is opened or accepted; the bridge then needs {@link #attach}.
+   */
+  static TcpStreamBridge prepare(Channel socket, EventLoop streamLoop, Promise<TrunkStream> opened) {
+    socket.config().setAutoRead(false);
+    socket.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    TcpStreamBridge bridge = new TcpStreamBridge(socket, streamLoop, opened);
+    socket.pipeline().addLast("trunk-bridge", bridge.new SocketSide());
+    return bridge;
+  }
+
+  /** Binds the stream (on its loop) and starts reading the socket. */
+  void attach(TrunkStream s) {
+    assert loop.inEventLoop();
+    stream = s;
+    if (!socket.isActive()) {
+      s.reset(ErrorCode.CANCEL, "local socket closed");
+      done = true;
+      return;
+    }
+    socket.read();
+  }
+
+  /** Client side: the OPEN could not even be sent (no usable trunk connection). */
+  void failBeforeOpen(String why) {
+    done = true;
+    if (opened != null) {
+      opened.tryFailure(new IOException(why));
+    }
+    abortSocket();
+  }
+
+  private void run(Runnable r) {
+    if (loop.inEventLoop()) {
+      r.run();
+    } else {
+      loop.execute(r);
+    }
+  }
+
+  // ---------------------------------------------------------------- socket side
+
+  private void onSocketData(ByteBuf data) {
+    if (stream == null || stream.isClosed() || done) {
+      data.release();
+      return;
+    }
+    stream.write(data);
+    if (stream.isWritable()) {
+      socket.read();
+    }
+  }
+
+  private void onSocketFin() {
+    socketInputDone = true;
+    if (stream != null && !stream.isClosed()) {
+      stream.shutdownOutput();
+    }
+    if (outputShutdown) {
+      socket.close();
+    }
+  }
+
+  private void onSocketClosed() {
+    if (stream != null && !stream.isClosed()) {
+      stream.reset(ErrorCode.CANCEL, "local socket closed");
+    }
+    done = true;
+  }
+
+  // ---------------------------------------------------------------- stream side
+
+  @Override
+  public void onOpenAck(TrunkStream s) {
+    if (opened != null) {
+      opened.trySuccess(s);
+    }
+  }
+
+  @Override
+  public void onOpenFail(TrunkStream s, ErrorCode code, String message) {
+    LOG.debug("stream {} to {} refused: {} {}", s.id(), s.request().destination(), code.label(), message);
+    done = true;
+    if (opened != null) {
+      opened.tryFailure(new TrunkOpenException(code, message));
+    }
+    abortSocket();
+  }
+
+  @Override
+  public void onData(TrunkStream s, ByteBuf data) {
+    if (done || !socket.isActive()) {
+      data.release();
+      return;
+    }
+    int n = data.readableBytes();
+    lastWrite = socket.writeAndFlush(data);
+    lastWrite.addListener(f -> {
+      if (f.isSuccess()) {
+        run(() -> s.consumed(n));
+      }
+    });
+  }
+
+  @Override
+  public void onFin(TrunkStream s) {
+    ChannelFuture w = lastWrite;
+    if (w == null || w.isDone()) {
+      shutdownSocketOutput();
+    } else {
+      w.addListener(f -> shutdownSocketOutput());
+    }
+  }
+
+  private void shutdownSocketOutput() {
+    if (socket instanceof DuplexChannel d && socket.isActive()) {
+      d.shutdownOutput().addListener(f -> run(() -> {
+        outputShutdown = true;
+        if (socketInputDone) {
+          socket.close();
+        }
+      }));
+    } else {
+      socket.close();
+    }
+  }
+
+  @Override
+  public void onReset(TrunkStream s, ErrorCode code, String message) {
+    LOG.debug("stream {} reset: {} {}", s.id(), code.label(), message);
+    done = true;
+    if (opened != null) {
+      opened.tryFailure(new TrunkOpenException(code, message));
+    }
+    abortSocket();
+  }
+
+  @Override
+  public void onWritable(TrunkStream s) {
+    if (!socketInputDone && !done) {
+      socket.read();
+    }
+  }
+
+  @Override
+  public void onClosed(TrunkStream s) {
+    // Both FINs went through; the socket closes once its output shutdown completes.
+  }
+
+  /** Closes the socket with a TCP RST so the local peer sees an abort, not a clean end. */
+  private void abortSocket() {
+    if (socket.isOpen()) {
+      try {
+        socket.config().setOption(ChannelOption.SO_LINGER, 0);
+      } catch (RuntimeException ignored) {
+        // closing anyway
+      }
+      socket.close();
+    }
+  }
+
+  /** Handler in the socket's pipeline; forwards events to the stream's loop. */
+  private final class SocketSide extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf b) {
+        run(() -> onSocketData(b));
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        run(TcpStreamBridge.this::onSocketFin);
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      run(TcpStreamBridge.this::onSocketClosed);
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("bridged socket {} failed: {}", ctx.channel(), cause.toString());
+      ctx.close();
+    }
+  }
+}

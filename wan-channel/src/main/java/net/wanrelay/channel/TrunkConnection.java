@@ -1,0 +1,465 @@
+package net.wanrelay.channel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import net.wanrelay.channel.compress.AdaptiveCompressor;
+import net.wanrelay.channel.compress.CompressionCodec;
+import net.wanrelay.channel.compress.CompressionSettings;
+import net.wanrelay.channel.compress.Decompressor;
+import net.wanrelay.channel.frame.ErrorCode;
+import net.wanrelay.channel.frame.Frame;
+import net.wanrelay.channel.frame.FrameType;
+import net.wanrelay.channel.frame.Frames;
+import net.wanrelay.channel.frame.Hello;
+import net.wanrelay.channel.frame.OpenRequest;
+import net.wanrelay.channel.frame.ProtocolViolation;
+import net.wanrelay.channel.frame.StreamProtocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The multiplexer of one authenticated trunk connection: stream table, stream-id rules,
+ * per-stream flow control and the per-link window budget, heartbeat with RTT, UDP flow expiry,
+ * GOAWAY drain. Installed by {@link PskHandshakeHandler} once both sides proved the key.
+ *
+ * <p>All state is confined to the channel's event loop. Frames are written without flushing
+ * and one flush runs per event-loop turn, however many streams wrote.
+ */
+public final class TrunkConnection extends ChannelDuplexHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(TrunkConnection.class);
+  private static final int MAX_STREAM_ID = 0x7FFFFFFF;
+
+  private final TrunkSettings settings;
+  private final boolean initiator;
+  private final Hello remoteHello;
+  private final TrunkMetrics metrics;
+  private final TrunkMetrics.Peer peer;
+  private final StreamAcceptor acceptor;
+  private final CompressionSettings compression;
+  private final Decompressor decompressor;
+  private final List<Consumer<TrunkConnection>> goAwayListeners = new ArrayList<>(1);
+
+  private volatile ChannelHandlerContext ctx;
+  private Consumer<TrunkConnection> onReady;
+  private final IntObjectHashMap<TrunkStream> streams = new IntObjectHashMap<>();
+  private int nextLocalId;
+  private int lastRemoteId;
+  private boolean goAwaySent;
+  private boolean goAwayReceived;
+  private boolean inactive;
+  private boolean failed;
+  private boolean flushScheduled;
+  private long windowReserved;
+  private long bufferedRecv;
+  private long bufferedSend;
+  private long srttNanos;
+  private long lastReadNanos;
+  private long lastPingNanos;
+  private ScheduledFuture<?> ticker;
+  private final Runnable flushTask = () -> {
+    flushScheduled = false;
+    ctx.flush();
+  };
+
+  TrunkConnection(TrunkSettings settings, boolean initiator, Hello remoteHello, TrunkMetrics metrics,
+      TrunkMetrics.Peer peer, StreamAcceptor acceptor, CompressionSettings compression,
+      Decompressor decompressor) {
+    this.settings = settings;
+    this.initiator = initiator;
+    this.remoteHello = remoteHello;
+    this.metrics = metrics;
+    this.peer = peer;
+    this.acceptor = acceptor;
+    this.compression = compression == null ? CompressionSettings.OFF : compression;
+    this.decompressor = decompressor;
+    this.nextLocalId = initiator ? 1 : 2;
+  }
+
+  // ---------------------------------------------------------------- public view
+
+  public Channel channel() { return ctx.channel(); }
+  public EventLoop eventLoop() { return ctx.channel().eventLoop(); }
+  public String peerNodeId() { return remoteHello.nodeId(); }
+  public boolean isInitiator() { return initiator; }
+  /** Smoothed RTT from PING/PONG, 0 until the first PONG. */
+  public long srttNanos() { return srttNanos; }
+  public int activeStreams() { return streams.size(); }
+  /** Received stream bytes not yet written out locally, over all streams (event loop only). */
+  public long bufferedReceiveBytes() { return bufferedRecv; }
+  /** Stream bytes accepted from local sources and waiting for credit (event loop only). */
+  public long bufferedSendBytes() { return bufferedSend; }
+  /** Window bytes granted beyond the initial windows (auto-tuning), bounded by the link budget. */
+  public long reservedWindowBytes() { return windowReserved; }
+  public boolean isDraining() { return goAwaySent || goAwayReceived; }
+  /** True when new streams may be opened here. */
+  public boolean isUsable() {
+    return ctx != null && !inactive && !isDraining() && ctx.channel().isActive();
+  }
+
+  /** Called on the event loop when the peer announces GOAWAY. */
+  public void onGoAway(Consumer<TrunkConnection> listener) {
+    goAwayListeners.add(listener);
+  }
+
+  /**
+   * Opens a stream (event loop only). Returns null when this connection takes no new streams
+   * (draining, closed, at its stream cap). DATA may be written at once (0-RTT).
+   */
+  public TrunkStream open(OpenRequest request, StreamListener listener) {
+    assert eventLoop().inEventLoop();
+    if (!isUsable() || streams.size() >= remoteHello.maxStreams()) {
+      return null;
+    }
+    if (nextLocalId > MAX_STREAM_ID - 2) {
+      goAway(ErrorCode.NO_ERROR, "stream ids exhausted");
+      return null;
+    }
+    int codec = outboundCodec(request.compressionCodec() != 0 || request.protocol() == StreamProtocol.TCP);
+    OpenRequest wire = new OpenRequest(request.protocol(), request.destination(), request.source(),
+        request.protocol() == StreamProtocol.TCP ? codec : 0);
+    int id = nextLocalId;
+    nextLocalId += 2;
+    TrunkStream s = new TrunkStream(this, id, wire, true, listener, remoteHello.initialWindow(),
+        settings.initialWindow, compressorFor(wire));
+    streams.put(id, s);
+    peer.streamsActive.incrementAndGet();
+    writeFrame(new Frame(FrameType.OPEN, 0, id, wire.encode(alloc())));
+    return s;
+  }
+
+  /** Sends GOAWAY: the peer opens nothing more; the connection closes once its streams end. */
+  public void goAway(ErrorCode code, String message) {
+    assert eventLoop().inEventLoop();
+    if (goAwaySent || inactive) {
+      return;
+    }
+    goAwaySent = true;
+    writeFrame(Frames.goAway(alloc(), lastRemoteId, code, message));
+    closeIfDrained();
+  }
+
+  // ---------------------------------------------------------------- pipeline events
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    lastReadNanos = System.nanoTime();
+    peer.connectionsUp.incrementAndGet();
+    long tick = Math.max(10, Math.min(Math.min(settings.heartbeatInterval.toMillis(),
+        settings.udpIdleTimeout.toMillis() / 4), 1000));
+    ticker = ctx.executor().scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+    sendPing(); // first RTT sample right away, window auto-tuning needs it
+    if (onReady != null) {
+      onReady.accept(this);
+    }
+  }
+
+  /** Runs once the handler is in the pipeline (before any stream frame is read). */
+  void onReady(Consumer<TrunkConnection> r) {
+    onReady = r;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof Frame frame)) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    lastReadNanos = System.nanoTime();
+    if (failed) {
+      frame.release();
+      return;
+    }
+    try {
+      dispatch(frame);
+    } finally {
+      frame.release();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      for (TrunkStream s : new ArrayList<>(streams.values())) {
+        s.notifyIfWritable();
+      }
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    inactive = true;
+    if (ticker != null) {
+      ticker.cancel(false);
+    }
+    peer.connectionsUp.decrementAndGet();
+    for (TrunkStream s : new ArrayList<>(streams.values())) {
+      s.abort(ErrorCode.CONNECTION_LOST, "trunk connection closed");
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Throwable c = cause instanceof ProtocolViolation ? cause
+        : cause.getCause() instanceof ProtocolViolation ? cause.getCause() : cause;
+    if (c instanceof ProtocolViolation v) {
+      failConnection(v);
+    } else if (c instanceof IOException) {
+      LOG.debug("trunk {}: I/O error, closing: {}", peer.name(), c.toString());
+      ctx.close();
+    } else {
+      LOG.warn("trunk {}: unexpected error, closing", peer.name(), c);
+      ctx.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- frame dispatch
+
+  private void dispatch(Frame f) {
+    switch (f.type()) {
+      case HELLO, AUTH -> throw new ProtocolViolation("unexpected_handshake", f.type() + " after authentication");
+      case PING -> {
+        long opaque = f.content().readableBytes() >= 8 ? f.content().getLong(f.content().readerIndex()) : 0;
+        writeFrame(Frames.ping(alloc(), FrameType.PONG, opaque, streams.size()));
+      }
+      case PONG -> onPong(f.content());
+      case GOAWAY -> onGoAwayFrame(f.content());
+      case OPEN -> onOpen(f.streamId(), f.content());
+      default -> onStreamFrame(f);
+    }
+  }
+
+  private void onStreamFrame(Frame f) {
+    int id = f.streamId();
+    TrunkStream s = streams.get(id);
+    if (s == null) {
+      if (isKnownClosed(id)) {
+        return; // late frame of a stream that already ended (RST crossed it)
+      }
+      throw new ProtocolViolation("unknown_stream", f.type() + " for stream " + Integer.toUnsignedString(id));
+    }
+    ByteBuf p = f.content();
+    switch (f.type()) {
+      case OPEN_ACK -> s.onOpenAck();
+      case OPEN_FAIL -> s.onOpenFail(Frames.reasonCode(p), Frames.reasonText(p));
+      case DATA -> s.onData(f.flags(), p.retain());
+      case DATAGRAM -> s.onDatagram(p.retain());
+      case WINDOW -> s.onWindow(Frames.windowIncrement(p));
+      case FIN -> s.onFin();
+      case RST -> s.onReset(Frames.reasonCode(p), Frames.reasonText(p));
+      default -> throw new ProtocolViolation("unexpected_frame", f.type().toString());
+    }
+  }
+
+  private boolean isKnownClosed(int id) {
+    boolean ours = (id & 1) == (initiator ? 1 : 0);
+    return ours ? Integer.compareUnsigned(id, nextLocalId) < 0 : Integer.compareUnsigned(id, lastRemoteId) <= 0;
+  }
+
+  private void onOpen(int id, ByteBuf payload) {
+    boolean peerParity = (id & 1) == (initiator ? 0 : 1);
+    if (!peerParity) {
+      throw new ProtocolViolation("stream_id_parity", "peer opened stream " + Integer.toUnsignedString(id));
+    }
+    if (Integer.compareUnsigned(id, lastRemoteId) <= 0) {
+      throw new ProtocolViolation("stream_id_reuse", "OPEN for stream " + Integer.toUnsignedString(id)
+          + " after " + Integer.toUnsignedString(lastRemoteId));
+    }
+    lastRemoteId = id;
+    OpenRequest req = OpenRequest.decode(payload);
+    if (goAwaySent) {
+      writeFrame(Frames.openFail(alloc(), id, ErrorCode.GOING_AWAY, "draining"));
+      return;
+    }
+    if (streams.size() >= settings.maxStreams) {
+      writeFrame(Frames.openFail(alloc(), id, ErrorCode.BUSY, "stream limit " + settings.maxStreams));
+      return;
+    }
+    if (acceptor == null) {
+      peer.openDenied.increment();
+      writeFrame(Frames.openFail(alloc(), id, ErrorCode.DENIED, "this node accepts no streams"));
+      return;
+    }
+    TrunkStream s = new TrunkStream(this, id, req, false, null, remoteHello.initialWindow(),
+        settings.initialWindow, req.compressionCodec() != 0 ? compressorFor(req) : null);
+    streams.put(id, s);
+    peer.streamsActive.incrementAndGet();
+    try {
+      acceptor.onOpen(s);
+    } catch (RuntimeException e) {
+      LOG.warn("trunk {}: acceptor failed for stream {}", peer.name(), id, e);
+      s.reject(ErrorCode.INTERNAL, "acceptor error");
+    }
+  }
+
+  private void onPong(ByteBuf p) {
+    if (p.readableBytes() < 8) {
+      throw new ProtocolViolation("bad_ping", "PONG payload " + p.readableBytes() + " bytes");
+    }
+    long sample = System.nanoTime() - p.getLong(p.readerIndex());
+    if (sample < 0 || sample > TimeUnit.MINUTES.toNanos(5)) {
+      return; // not an echo of ours
+    }
+    srttNanos = srttNanos == 0 ? sample : srttNanos + (sample - srttNanos) / 8;
+    peer.rttNanos.set(srttNanos);
+  }
+
+  private void onGoAwayFrame(ByteBuf p) {
+    if (p.readableBytes() < 5) {
+      throw new ProtocolViolation("bad_goaway", "GOAWAY payload " + p.readableBytes() + " bytes");
+    }
+    ByteBuf reason = p.slice(p.readerIndex() + 4, p.readableBytes() - 4);
+    ErrorCode code = Frames.reasonCode(reason);
+    String text = Frames.reasonText(reason);
+    if (code == ErrorCode.NO_ERROR || code == ErrorCode.GOING_AWAY) {
+      LOG.info("trunk {}: peer is going away ({})", peer.name(), text);
+    } else {
+      LOG.warn("trunk {}: peer sent GOAWAY {} ({})", peer.name(), code.label(), text);
+    }
+    boolean first = !goAwayReceived;
+    goAwayReceived = true;
+    if (first) {
+      for (Consumer<TrunkConnection> l : goAwayListeners) {
+        l.accept(this);
+      }
+    }
+    closeIfDrained();
+  }
+
+  // ---------------------------------------------------------------- heartbeat and expiry
+
+  private void tick() {
+    long now = System.nanoTime();
+    if (now - lastReadNanos > settings.heartbeatTimeout.toNanos()) {
+      LOG.warn("trunk {}: no frame for {} ms, closing the socket", peer.name(),
+          TimeUnit.NANOSECONDS.toMillis(now - lastReadNanos));
+      ctx.close();
+      return;
+    }
+    if (now - lastPingNanos >= settings.heartbeatInterval.toNanos()) {
+      sendPing();
+    }
+    long idle = settings.udpIdleTimeout.toNanos();
+    List<TrunkStream> expired = null;
+    for (TrunkStream s : streams.values()) {
+      if (s.protocol() == StreamProtocol.UDP && now - s.lastActivityNanos() > idle) {
+        (expired == null ? expired = new ArrayList<>() : expired).add(s);
+      }
+    }
+    if (expired != null) {
+      for (TrunkStream s : expired) {
+        writeFrame(Frames.rst(alloc(), s.id(), ErrorCode.IDLE, "udp flow idle"));
+        s.abort(ErrorCode.IDLE, "udp flow idle");
+      }
+    }
+  }
+
+  private void sendPing() {
+    lastPingNanos = System.nanoTime();
+    writeFrame(Frames.ping(alloc(), FrameType.PING, lastPingNanos, streams.size()));
+  }
+
+  // ---------------------------------------------------------------- helpers for streams
+
+  ByteBufAllocator alloc() { return ctx.alloc(); }
+  TrunkSettings settings() { return settings; }
+  TrunkMetrics metrics() { return metrics; }
+  Logger log() { return LOG; }
+  Decompressor decompressor() { return decompressor; }
+
+  /** Writes without flushing; one flush is scheduled for the end of this event-loop turn. */
+  void writeFrame(Frame f) {
+    ctx.write(f, ctx.voidPromise());
+    if (!flushScheduled) {
+      flushScheduled = true;
+      ctx.executor().execute(flushTask);
+    }
+  }
+
+  boolean reserveWindow(int bytes) {
+    if (windowReserved + bytes > settings.linkBudget) {
+      return false;
+    }
+    windowReserved += bytes;
+    return true;
+  }
+
+  void releaseWindow(int bytes) {
+    windowReserved -= Math.max(0, bytes);
+  }
+
+  void bufferedRecvDelta(long n) {
+    bufferedRecv += n;
+    peer.bufferedBytes.addAndGet(n);
+  }
+
+  void bufferedSendDelta(long n) {
+    bufferedSend += n;
+  }
+
+  void payloadTx(int n) { peer.txPayload.increment(n); }
+  void payloadRx(int n) { peer.rxPayload.increment(n); }
+  void compressionSaved(int n) {
+    if (n > 0) {
+      peer.compressionSaved.increment(n);
+    }
+  }
+  void windowStall() { peer.windowStalls.increment(); }
+  void datagramDropped() { peer.datagramsDropped.increment(); }
+
+  void streamClosed(TrunkStream s) {
+    if (streams.remove(s.id()) != null) {
+      peer.streamsActive.decrementAndGet();
+      closeIfDrained();
+    }
+  }
+
+  private void closeIfDrained() {
+    if (isDraining() && streams.isEmpty() && !inactive) {
+      ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private int outboundCodec(boolean wanted) {
+    CompressionCodec c = compression.codec();
+    if (!wanted || c == CompressionCodec.NONE) {
+      return 0;
+    }
+    int cap = c == CompressionCodec.LZ4 ? Hello.CAP_LZ4 : Hello.CAP_ZSTD;
+    return (remoteHello.capabilities() & cap) != 0 ? c.id() : 0;
+  }
+
+  private AdaptiveCompressor compressorFor(OpenRequest req) {
+    if (req.protocol() != StreamProtocol.TCP || req.compressionCodec() == 0 || outboundCodec(true) == 0) {
+      return null;
+    }
+    return new AdaptiveCompressor(compression);
+  }
+
+  private void failConnection(ProtocolViolation v) {
+    if (failed) {
+      return;
+    }
+    failed = true;
+    metrics.protocolError(v.reason());
+    LOG.warn("trunk {}: protocol error, closing: {}", peer.name(), v.getMessage());
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(Frames.goAway(alloc(), lastRemoteId, v.code(), v.reason()))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+}

@@ -1,0 +1,456 @@
+package net.wanrelay.channel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import net.wanrelay.channel.compress.AdaptiveCompressor;
+import net.wanrelay.channel.compress.CompressionCodec;
+import net.wanrelay.channel.frame.ErrorCode;
+import net.wanrelay.channel.frame.Frame;
+import net.wanrelay.channel.frame.FrameType;
+import net.wanrelay.channel.frame.Frames;
+import net.wanrelay.channel.frame.OpenRequest;
+import net.wanrelay.channel.frame.ProtocolViolation;
+import net.wanrelay.channel.frame.StreamProtocol;
+
+/**
+ * One multiplexed stream (a TCP session or a UDP flow) on a {@link TrunkConnection}.
+ *
+ * <p>Confined to the connection's event loop: every method must be called there (use
+ * {@link #eventLoop()}). Sending is credit-based: {@link #write} sends DATA within the credit
+ * the peer granted and keeps the rest pending; callers should only read more from their source
+ * while {@link #isWritable()} and resume on {@link StreamListener#onWritable}. Receiving: data
+ * is handed to the listener and counts as buffered until {@link #consumed(int)} reports it
+ * written out, which returns credit (and grows the window toward the bandwidth-delay product).
+ */
+public final class TrunkStream {
+  private enum State { OPENING, OPEN, CLOSED }
+
+  private static final Object FIN_MARKER = new Object();
+
+  private final TrunkConnection connection;
+  private final int id;
+  private final OpenRequest request;
+  private final boolean local;
+  private StreamListener listener;
+  private State state;
+
+  // Send side.
+  private long sendCredit;
+  private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
+  private long pendingBytes;
+  private boolean finRequested;
+  private boolean finSent;
+  private boolean stalled;
+  private final AdaptiveCompressor compressor;
+
+  // Receive side.
+  private int recvWindow;
+  private long recvGranted;
+  private long recvReceived;
+  private long recvConsumed;
+  private long unackedConsumed;
+  private long epochStartNanos;
+  private long epochConsumed;
+  private boolean finReceived;
+  private ArrayDeque<Object> held;
+
+  private long lastActivityNanos;
+
+  TrunkStream(TrunkConnection connection, int id, OpenRequest request, boolean local,
+      StreamListener listener, long sendCredit, int recvWindow, AdaptiveCompressor compressor) {
+    this.connection = connection;
+    this.id = id;
+    this.request = request;
+    this.local = local;
+    this.listener = listener;
+    this.state = State.OPENING;
+    this.sendCredit = sendCredit;
+    this.recvWindow = recvWindow;
+    this.recvGranted = recvWindow;
+    this.compressor = compressor;
+    this.epochStartNanos = System.nanoTime();
+    this.lastActivityNanos = epochStartNanos;
+  }
+
+  public int id() { return id; }
+  public OpenRequest request() { return request; }
+  public StreamProtocol protocol() { return request.protocol(); }
+  public TrunkConnection connection() { return connection; }
+  public EventLoop eventLoop() { return connection.eventLoop(); }
+  /** True when this side opened the stream. */
+  public boolean isLocal() { return local; }
+  public boolean isClosed() { return state == State.CLOSED; }
+  /** Received bytes not yet reported written out. */
+  public long bufferedBytes() { return recvReceived - recvConsumed; }
+  /** Bytes accepted by {@link #write} and not yet sent for lack of credit. */
+  public long pendingBytes() { return pendingBytes; }
+  public int receiveWindow() { return recvWindow; }
+  public long sendCredit() { return sendCredit; }
+  public boolean finReceived() { return finReceived; }
+  long lastActivityNanos() { return lastActivityNanos; }
+
+  /** True when a source may hand more data to {@link #write}. */
+  public boolean isWritable() {
+    return state != State.CLOSED && !finRequested && pending.isEmpty() && sendCredit > 0
+        && connection.channel().isWritable();
+  }
+
+  // ---------------------------------------------------------------- API (event loop only)
+
+  /** SP side: accept a peer-opened stream, send OPEN_ACK and deliver held 0-RTT data. */
+  public void accept(StreamListener l) {
+    assert eventLoop().inEventLoop();
+    if (state != State.OPENING || local) {
+      throw new IllegalStateException("stream " + id + " is not an incoming OPEN");
+    }
+    state = State.OPEN;
+    listener = l;
+    connection.writeFrame(new Frame(FrameType.OPEN_ACK, id));
+    deliverHeld();
+  }
+
+  /** SP side: refuse a peer-opened stream with a reason. */
+  public void reject(ErrorCode code, String message) {
+    assert eventLoop().inEventLoop();
+    if (state == State.CLOSED) {
+      return;
+    }
+    connection.writeFrame(Frames.openFail(connection.alloc(), id, code, message));
+    close();
+  }
+
+  /** Sends stream payload; takes ownership of {@code data}. */
+  public void write(ByteBuf data) {
+    assert eventLoop().inEventLoop();
+    if (state == State.CLOSED || finRequested) {
+      data.release();
+      return;
+    }
+    if (!data.isReadable()) {
+      data.release();
+      return;
+    }
+    lastActivityNanos = System.nanoTime();
+    pendingBytes += data.readableBytes();
+    pending.add(data);
+    connection.bufferedSendDelta(data.readableBytes());
+    drainPending();
+  }
+
+  /** Sends one datagram of a UDP flow; dropped (and counted) while the trunk is congested. */
+  public void sendDatagram(ByteBuf datagram) {
+    assert eventLoop().inEventLoop();
+    if (state == State.CLOSED || !connection.channel().isWritable()
+        || datagram.readableBytes() > connection.settings().maxFramePayload) {
+      datagram.release();
+      if (state != State.CLOSED) {
+        connection.datagramDropped();
+      }
+      return;
+    }
+    lastActivityNanos = System.nanoTime();
+    connection.payloadTx(datagram.readableBytes());
+    connection.writeFrame(new Frame(FrameType.DATAGRAM, 0, id, datagram));
+  }
+
+  /** Half-close: FIN goes out after the pending data. */
+  public void shutdownOutput() {
+    assert eventLoop().inEventLoop();
+    if (state == State.CLOSED || finRequested) {
+      return;
+    }
+    finRequested = true;
+    drainPending();
+  }
+
+  /** Aborts the stream: RST to the peer, local buffers dropped, no more events. */
+  public void reset(ErrorCode code, String message) {
+    assert eventLoop().inEventLoop();
+    if (state == State.CLOSED) {
+      return;
+    }
+    connection.writeFrame(Frames.rst(connection.alloc(), id, code, message));
+    close();
+  }
+
+  /** Reports {@code bytes} of received data written out locally; returns credit to the peer. */
+  public void consumed(int bytes) {
+    assert eventLoop().inEventLoop();
+    if (bytes <= 0) {
+      return;
+    }
+    long n = Math.min(bytes, recvReceived - recvConsumed);
+    recvConsumed += n;
+    connection.bufferedRecvDelta(-n);
+    if (state == State.CLOSED || finReceived) {
+      return; // the peer sends nothing more, no credit needed
+    }
+    unackedConsumed += n;
+    epochConsumed += n;
+    int growth = 0;
+    if (epochConsumed >= recvWindow) {
+      long now = System.nanoTime();
+      long srtt = connection.srttNanos();
+      // A whole window drained within ~2 RTT: the window, not the reader, limits throughput.
+      if (srtt > 0 && now - epochStartNanos < 2 * srtt && recvWindow < connection.settings().maxWindow) {
+        int want = Math.min(recvWindow, connection.settings().maxWindow - recvWindow);
+        if (connection.reserveWindow(want)) {
+          growth = want;
+          recvWindow += want;
+        }
+      }
+      epochStartNanos = now;
+      epochConsumed = 0;
+    }
+    if (growth > 0 || unackedConsumed >= recvWindow / 4) {
+      long inc = unackedConsumed + growth;
+      unackedConsumed = 0;
+      recvGranted += inc;
+      connection.writeFrame(Frames.window(connection.alloc(), id, (int) inc));
+    }
+  }
+
+  // ---------------------------------------------------------------- frames from the peer
+
+  void onOpenAck() {
+    if (!local || state != State.OPENING) {
+      throw new ProtocolViolation("unexpected_open_ack", "OPEN_ACK for stream " + id);
+    }
+    state = State.OPEN;
+    listener.onOpenAck(this);
+  }
+
+  void onOpenFail(ErrorCode code, String message) {
+    if (!local || state != State.OPENING) {
+      throw new ProtocolViolation("unexpected_open_fail", "OPEN_FAIL for stream " + id);
+    }
+    StreamListener l = listener;
+    close();
+    l.onOpenFail(this, code, message);
+  }
+
+  void onData(int flags, ByteBuf payload) {
+    if (finReceived) {
+      payload.release();
+      throw new ProtocolViolation("data_after_fin", "DATA after FIN on stream " + id);
+    }
+    if (protocol() != StreamProtocol.TCP) {
+      payload.release();
+      throw new ProtocolViolation("bad_frame_for_stream", "DATA on a UDP flow " + id);
+    }
+    long free = recvGranted - recvReceived;
+    ByteBuf plain;
+    int codecId = flags & 0x3;
+    if (codecId == 0) {
+      plain = payload;
+      if (plain.readableBytes() > free) {
+        plain.release();
+        throw new ProtocolViolation(ErrorCode.FLOW_CONTROL, "window_overflow",
+            "stream " + id + " sent " + plain.readableBytes() + " bytes with " + free + " credit");
+      }
+    } else {
+      int wire = payload.readableBytes();
+      try {
+        plain = connection.decompressor().decompress(connection.alloc(), CompressionCodec.fromId(codecId),
+            payload, (int) Math.min(free, connection.settings().maxFramePayload));
+      } catch (RuntimeException e) {
+        connection.metrics().protocolError("bad_compressed_data");
+        connection.log().debug("stream {}: bad compressed DATA ({} bytes): {}", id, wire, e.getMessage());
+        if (state != State.CLOSED) {
+          StreamListener l = listener;
+          reset(ErrorCode.PROTOCOL_ERROR, "bad compressed data");
+          if (l != null) {
+            l.onReset(this, ErrorCode.PROTOCOL_ERROR, "bad compressed data");
+          }
+        }
+        return;
+      }
+    }
+    int n = plain.readableBytes();
+    if (state == State.CLOSED) { // RST crossed our frames; credit is moot
+      plain.release();
+      return;
+    }
+    lastActivityNanos = System.nanoTime();
+    recvReceived += n;
+    connection.bufferedRecvDelta(n);
+    connection.payloadRx(n);
+    if (listener == null || state == State.OPENING && !local) {
+      held().add(plain);
+    } else {
+      listener.onData(this, plain);
+    }
+  }
+
+  void onDatagram(ByteBuf datagram) {
+    if (protocol() != StreamProtocol.UDP) {
+      datagram.release();
+      throw new ProtocolViolation("bad_frame_for_stream", "DATAGRAM on a TCP stream " + id);
+    }
+    lastActivityNanos = System.nanoTime();
+    connection.payloadRx(datagram.readableBytes());
+    if (listener == null || state == State.OPENING && !local) {
+      ArrayDeque<Object> h = held();
+      if (h.size() >= 64) { // bounded hold for a flow whose socket is not ready yet
+        datagram.release();
+        connection.datagramDropped();
+      } else {
+        h.add(datagram);
+      }
+    } else {
+      listener.onDatagram(this, datagram);
+    }
+  }
+
+  void onWindow(int increment) {
+    long credit = sendCredit + increment;
+    if (credit > Integer.MAX_VALUE) {
+      throw new ProtocolViolation(ErrorCode.FLOW_CONTROL, "window_overflow",
+          "credit of stream " + id + " would reach " + credit);
+    }
+    sendCredit = credit;
+    stalled = false;
+    drainPending();
+    notifyIfWritable();
+  }
+
+  void onFin() {
+    if (finReceived) {
+      throw new ProtocolViolation("duplicate_fin", "second FIN on stream " + id);
+    }
+    finReceived = true;
+    if (listener == null || state == State.OPENING && !local) {
+      held().add(FIN_MARKER);
+    } else {
+      listener.onFin(this);
+      closeIfDone();
+    }
+  }
+
+  void onReset(ErrorCode code, String message) {
+    StreamListener l = listener;
+    close();
+    if (l != null) {
+      l.onReset(this, code, message);
+    }
+  }
+
+  /** Connection closed or stream expired: aborts without telling the peer. */
+  void abort(ErrorCode code, String message) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    onReset(code, message);
+  }
+
+  void notifyIfWritable() {
+    if (listener != null && state != State.CLOSED && isWritable()) {
+      listener.onWritable(this);
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private ArrayDeque<Object> held() {
+    if (held == null) {
+      held = new ArrayDeque<>(4);
+    }
+    return held;
+  }
+
+  private void deliverHeld() {
+    if (held == null) {
+      return;
+    }
+    Object m;
+    while (state != State.CLOSED && (m = held.poll()) != null) {
+      if (m == FIN_MARKER) {
+        listener.onFin(this);
+        closeIfDone();
+      } else if (protocol() == StreamProtocol.UDP) {
+        listener.onDatagram(this, (ByteBuf) m);
+      } else {
+        listener.onData(this, (ByteBuf) m);
+      }
+    }
+  }
+
+  private void drainPending() {
+    int maxFrame = connection.settings().maxDataFrame;
+    ByteBuf head;
+    while ((head = pending.peek()) != null && sendCredit > 0) {
+      int take = (int) Math.min(Math.min(sendCredit, maxFrame), head.readableBytes());
+      ByteBuf chunk;
+      if (take == head.readableBytes()) {
+        chunk = pending.poll();
+      } else {
+        chunk = head.readRetainedSlice(take);
+      }
+      sendCredit -= take;
+      pendingBytes -= take;
+      connection.bufferedSendDelta(-take);
+      connection.payloadTx(take);
+      int flags = 0;
+      if (compressor != null) {
+        AdaptiveCompressor.Compressed c = compressor.compress(connection.alloc(), chunk);
+        chunk = c.payload();
+        flags = c.codec().id();
+        connection.compressionSaved(take - chunk.readableBytes());
+      }
+      connection.writeFrame(new Frame(FrameType.DATA, flags, id, chunk));
+    }
+    if (!pending.isEmpty() && sendCredit <= 0 && !stalled) {
+      stalled = true;
+      connection.windowStall();
+    }
+    if (pending.isEmpty() && finRequested && !finSent && state != State.CLOSED) {
+      finSent = true;
+      connection.writeFrame(new Frame(FrameType.FIN, id));
+      closeIfDone();
+    }
+  }
+
+  private void closeIfDone() {
+    if (finSent && finReceived && state != State.CLOSED && (held == null || held.isEmpty())) {
+      StreamListener l = listener;
+      close();
+      if (l != null) {
+        l.onClosed(this);
+      }
+    }
+  }
+
+  /** Marks closed, drops buffers, frees window reservations, unregisters. */
+  private void close() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    ByteBuf b;
+    while ((b = pending.poll()) != null) {
+      b.release();
+    }
+    connection.bufferedSendDelta(-pendingBytes);
+    pendingBytes = 0;
+    if (held != null) {
+      Object m;
+      while ((m = held.poll()) != null) {
+        if (m != FIN_MARKER) {
+          ReferenceCountUtil.release(m);
+        }
+      }
+    }
+    // Whatever the listener still holds is its to release; it no longer counts against the link.
+    connection.bufferedRecvDelta(-(recvReceived - recvConsumed));
+    recvConsumed = recvReceived;
+    connection.releaseWindow(recvWindow - connection.settings().initialWindow);
+    connection.streamClosed(this);
+  }
+
+  @Override
+  public String toString() {
+    return "TrunkStream(" + id + ", " + request.protocol() + " -> " + request.destination() + ", " + state + ")";
+  }
+}

@@ -1,0 +1,61 @@
+package net.wanrelay.channel.frame;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.net.InetSocketAddress;
+
+/**
+ * OPEN payload: protocol, original destination, original source (may be null), and TLV
+ * options. Known options: {@link #OPT_COMPRESSION} (1 byte codec id). Unknown option types
+ * below 128 are skipped; 128 and above are critical and make the OPEN fail.
+ */
+public record OpenRequest(StreamProtocol protocol, InetSocketAddress destination,
+    InetSocketAddress source, int compressionCodec) {
+  public static final int OPT_COMPRESSION = 1;
+
+  public OpenRequest {
+    if (protocol == null || destination == null) {
+      throw new IllegalArgumentException("protocol and destination are required");
+    }
+  }
+
+  public OpenRequest withDestination(InetSocketAddress dst) {
+    return new OpenRequest(protocol, dst, source, compressionCodec);
+  }
+
+  public ByteBuf encode(ByteBufAllocator alloc) {
+    ByteBuf b = alloc.buffer(64);
+    b.writeByte(protocol.code());
+    WireAddress.write(b, destination);
+    WireAddress.write(b, source);
+    if (compressionCodec != 0) {
+      b.writeByte(OPT_COMPRESSION).writeByte(1).writeByte(compressionCodec);
+    }
+    return b;
+  }
+
+  public static OpenRequest decode(ByteBuf b) {
+    try {
+      StreamProtocol protocol = StreamProtocol.of(b.readUnsignedByte());
+      InetSocketAddress dst = WireAddress.read(b);
+      if (dst == null) {
+        throw new ProtocolViolation("bad_open", "missing destination");
+      }
+      InetSocketAddress src = WireAddress.read(b);
+      int codec = 0;
+      while (b.isReadable()) {
+        int type = b.readUnsignedByte();
+        int len = b.readUnsignedByte();
+        ByteBuf value = b.readSlice(len);
+        if (type == OPT_COMPRESSION && len == 1) {
+          codec = value.getUnsignedByte(value.readerIndex());
+        } else if (type >= 128) {
+          throw new ProtocolViolation("bad_open", "unknown critical option " + type);
+        }
+      }
+      return new OpenRequest(protocol, dst, src, codec);
+    } catch (IndexOutOfBoundsException e) {
+      throw new ProtocolViolation("bad_open", "truncated OPEN");
+    }
+  }
+}
