@@ -5,4 +5,4 @@ set -eu
 ip route replace default via 10.9.1.2
 echo "client: default route via cproxy 10.9.1.2"
 trap 'exit 0' TERM INT
-sleep infinity & wait
+while :; do sleep 3600 & wait $!; done

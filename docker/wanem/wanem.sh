@@ -12,4 +12,4 @@ for addr in 10.9.2.3 10.9.4.3; do
 done
 echo "wanem: forwarding $(cat /proc/sys/net/ipv4/ip_forward)"
 trap 'exit 0' TERM INT
-sleep infinity & wait
+while :; do sleep 3600 & wait $!; done

@@ -119,11 +119,13 @@ class DockerTopologyTest {
   @Test
   void prometheusScrapesBothRelaysAndGrafanaHasTheDashboard() throws Exception {
     ExecResult up = exec("prometheus", "sh", "-c",
-        "for i in $(seq 30); do out=$(wget -qO- 'http://localhost:9090/api/v1/query?query=sum(up{job=\"wanrelay\"})');"
+        "i=0; while [ $i -lt 30 ]; do i=$((i+1));"
+            + " out=$(wget -qO- 'http://localhost:9090/api/v1/query?query=sum%28up%7Bjob%3D%22wanrelay%22%7D%29');"
             + " echo \"$out\" | grep -q '\"2\"]' && { echo \"$out\"; exit 0; }; sleep 2; done; echo \"$out\"; exit 1");
     assertThat(up.getExitCode()).as("both targets up: " + up.getStdout()).isZero();
     ExecResult dash = exec("grafana", "sh", "-c",
-        "for i in $(seq 30); do wget -qO- http://localhost:3000/api/dashboards/uid/wanrelay-overview && exit 0; sleep 2; done; exit 1");
+        "i=0; while [ $i -lt 30 ]; do i=$((i+1));"
+            + " wget -qO- http://localhost:3000/api/dashboards/uid/wanrelay-overview && exit 0; sleep 2; done; exit 1");
     assertThat(dash.getExitCode()).isZero();
     assertThat(dash.getStdout()).contains("\"title\":\"wanrelay pair\"");
   }
