@@ -70,6 +70,11 @@ class PrometheusScrapeTest {
         double spAfter = awaitQuery(prom, promPort, spBytes, v -> v >= spBefore + 2.0 * payload.length);
         assertThat(cpAfter - cpBefore).isGreaterThanOrEqualTo(2.0 * payload.length);
         assertThat(spAfter - spBefore).isGreaterThanOrEqualTo(2.0 * payload.length);
+        // Every dashboard query is valid PromQL for this Prometheus (Grafana's $__rate_interval set to 1m).
+        for (String expr : DashboardQueries.expressions(RepoLayout.dockerDir().resolve("grafana/dashboards/wanrelay.json"))) {
+          String promql = expr.replace("$__rate_interval", "1m");
+          assertThat(queryStatus(promPort, promql)).as("dashboard query %s", promql).isEqualTo("success");
+        }
         if (pair.via() == RelayPair.Via.PEER) {
           // The trunk carried the session: its wire byte counter rose too.
           double trunkAfter = awaitQuery(prom, promPort, cpTrunk, v -> v > trunkBefore);
@@ -131,18 +136,27 @@ class PrometheusScrapeTest {
         + "; prometheus log:\n" + prom.logTail());
   }
 
-  /** One instant query; NaN when the result vector is empty. */
-  private double query(int port, String promql) throws IOException {
+  /** The API's status for an instant query ("success", or "error" with a 400 for bad PromQL). */
+  private String queryStatus(int port, String promql) throws IOException {
+    HttpResponse<String> r = get(port, promql);
+    return JSON.readTree(r.body()).path("status").asText() + (r.statusCode() == 200 ? "" : ": " + r.body());
+  }
+
+  private HttpResponse<String> get(int port, String promql) throws IOException {
     URI uri = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
         + URLEncoder.encode(promql, StandardCharsets.UTF_8));
-    HttpResponse<String> r;
     try {
-      r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+      return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException(e);
     }
+  }
+
+  /** One instant query; NaN when the result vector is empty. */
+  private double query(int port, String promql) throws IOException {
+    HttpResponse<String> r = get(port, promql);
     if (r.statusCode() != 200) {
       throw new IOException("query " + promql + " answered " + r.statusCode() + ": " + r.body());
     }
