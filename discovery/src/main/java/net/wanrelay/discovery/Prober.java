@@ -1,0 +1,297 @@
+package net.wanrelay.discovery;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import net.wanrelay.discovery.nfqueue.NfQueueWorker;
+import net.wanrelay.discovery.nfqueue.NfqMessages;
+import net.wanrelay.discovery.nfqueue.PacketHandler;
+import net.wanrelay.discovery.nfqueue.Verdict;
+import net.wanrelay.discovery.option.OptionFormat;
+import net.wanrelay.discovery.option.ProbeOptionCodec;
+import net.wanrelay.discovery.option.ProbeRequest;
+import net.wanrelay.discovery.option.ProbeResponse;
+import net.wanrelay.discovery.packet.Ipv4TcpPacket;
+import net.wanrelay.discovery.packet.ParseResult;
+import net.wanrelay.discovery.packet.TcpOption;
+import net.wanrelay.discovery.packet.TcpOptionInserter;
+import net.wanrelay.discovery.pmt.PeerMappingTable;
+import net.wanrelay.discovery.pmt.PmtKey;
+import net.wanrelay.discovery.syn.SocketOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CP side of discovery. {@link #probe} opens the probe connection to the server (marked so
+ * the SYN is queued, from the client's address when transparent); {@link #synWriter()} serves the
+ * SYN queue and adds the probe option; {@link #synAckReader()} serves the SYN-ACK queue and reads
+ * the response, which {@link #probe} finds by 4-tuple once the connection completes (the reader
+ * runs before the kernel delivers the SYN-ACK to the socket, so the order is certain).
+ *
+ * <p>Epoll only (SO_MARK and IP_TRANSPARENT); needs CAP_NET_ADMIN.
+ */
+public final class Prober implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Prober.class);
+
+  /**
+   * @param format the option kind/ExID
+   * @param probeMark SO_MARK of probe sockets: the OUTPUT rule queues SYNs with it
+   * @param probeTimeout connect timeout of the probe (covers SYN retransmits: 1 s, 3 s, ...)
+   * @param retryTimeout connect timeout of the plain retry after a probe timed out
+   * @param transparent bind to the client's address (IP_TRANSPARENT) so the server sees it
+   */
+  public record Config(OptionFormat format, int probeMark, Duration probeTimeout, Duration retryTimeout,
+      boolean transparent) {
+    public static Config defaults() {
+      return new Config(OptionFormat.DEFAULT, 0x77, Duration.ofSeconds(3), Duration.ofSeconds(3), true);
+    }
+  }
+
+  /** State of one probe in flight, filled by the SYN writer and the SYN-ACK reader threads. */
+  private static final class Pending {
+    final long nonce;
+    volatile ProbeResponse response;
+    volatile boolean optionSent;
+
+    Pending(long nonce) {
+      this.nonce = nonce;
+    }
+  }
+
+  private final EventLoopGroup group;
+  private final Config config;
+  private final ProbeOptionCodec codec;
+  private final DiscoveryCounters counters;
+  private final MeterRegistry registry;
+  private final Map<FourTuple, Pending> pending = new ConcurrentHashMap<>();
+  private final SecureRandom random = new SecureRandom();
+  private NfQueueWorker synQueue;
+  private NfQueueWorker synAckQueue;
+
+  public Prober(EventLoopGroup epollGroup, Config config, MeterRegistry registry) {
+    this.group = epollGroup;
+    this.config = config;
+    this.codec = new ProbeOptionCodec(config.format());
+    this.counters = new DiscoveryCounters(registry);
+    this.registry = registry;
+  }
+
+  /** Binds the two queues in this process's network namespace (see KernelRulesWriter). */
+  public Prober startQueues(int synQueueNumber, int synAckQueueNumber) throws IOException {
+    synQueue = NfQueueWorker.start(synQueueNumber, synWriter(), registry);
+    try {
+      synAckQueue = NfQueueWorker.start(synAckQueueNumber, synAckReader(), registry);
+    } catch (IOException e) {
+      synQueue.close();
+      throw e;
+    }
+    return this;
+  }
+
+  /** Handler for the queue of outgoing probe SYNs: adds the probe option. */
+  public PacketHandler synWriter() {
+    return this::writeProbe;
+  }
+
+  /** Handler for the queue of incoming SYN-ACKs carrying our option kind: reads the response. */
+  public PacketHandler synAckReader() {
+    return this::readResponse;
+  }
+
+  private Verdict writeProbe(NfqMessages.Packet queued) {
+    ParseResult<Ipv4TcpPacket> parsed = Ipv4TcpPacket.parse(queued.payload());
+    if (!parsed.isOk()) {
+      counters.inc("syn_unparseable");
+      return Verdict.accept();
+    }
+    Ipv4TcpPacket syn = parsed.value();
+    if (!syn.isSyn()) {
+      counters.inc("syn_writer_not_syn");
+      return Verdict.accept();
+    }
+    Pending p = pending.get(new FourTuple(syn.sourceSocket(), syn.destinationSocket()));
+    long nonce = p != null ? p.nonce : random.nextInt() & 0xffffffffL;
+    byte[] option = codec.encodeRequest(new ProbeRequest(ProbeOptionCodec.VERSION, ProbeRequest.FLAG_CLUSTER_OK, nonce));
+    TcpOptionInserter.Result r = TcpOptionInserter.insert(queued.payload(), option);
+    if (!r.changed()) {
+      counters.inc("probe_not_added");
+      log.debug("probe option not added to {}: {}", syn, r.reason());
+      return Verdict.accept();
+    }
+    if (p != null) {
+      p.optionSent = true;
+    }
+    counters.inc(p != null ? "probe_added" : "probe_added_untracked");
+    return Verdict.accept(r.packet());
+  }
+
+  private Verdict readResponse(NfqMessages.Packet queued) {
+    ParseResult<Ipv4TcpPacket> parsed = Ipv4TcpPacket.parse(queued.payload());
+    if (!parsed.isOk()) {
+      counters.inc("synack_unparseable");
+      return Verdict.accept();
+    }
+    Ipv4TcpPacket synAck = parsed.value();
+    java.util.Optional<TcpOption> ours = codec.findOurs(synAck.options().value());
+    if (!synAck.isSynAck() || ours.isEmpty()) {
+      counters.inc("synack_without_response");
+      return Verdict.accept();
+    }
+    ParseResult<ProbeResponse> response = codec.decodeResponse(ours.get());
+    if (!response.isOk()) {
+      counters.inc("response_malformed");
+      log.warn("malformed probe response from {}: {}", synAck.sourceSocket(), response.error());
+      return Verdict.accept();
+    }
+    Pending p = pending.get(new FourTuple(synAck.destinationSocket(), synAck.sourceSocket()));
+    if (p == null) {
+      counters.inc("response_unsolicited");
+      return Verdict.accept();
+    }
+    p.response = response.value();
+    counters.inc("response_read");
+    return Verdict.accept();
+  }
+
+  /**
+   * Probes {@code server} on behalf of {@code client} (port 0 picks an ephemeral port). Completes
+   * with PEER (connection closed), NO_PEER or STRIPPED (with the connected channel, caller owns
+   * it), TIMEOUT or FAILED. Never completes exceptionally.
+   */
+  public CompletionStage<ProbeOutcome> probe(InetSocketAddress client, InetSocketAddress server) {
+    CompletableFuture<ProbeOutcome> result = new CompletableFuture<>();
+    connect(client, server, true, config.probeTimeout()).whenComplete((ch, err) -> {
+      if (err == null) {
+        // connected: the SYN-ACK has passed the reader already
+        Pending p = pending.remove(new FourTuple((InetSocketAddress) ch.localAddress(), server));
+        ProbeResponse resp = p == null ? null : p.response;
+        if (resp != null) {
+          ch.close();
+          result.complete(new ProbeOutcome.Peer(resp.peers(), resp));
+        } else {
+          result.complete(new ProbeOutcome.NoPeer(ch));
+        }
+        return;
+      }
+      Throwable cause = unwrap(err);
+      if (!(cause instanceof ConnectTimeoutException)) {
+        result.complete(new ProbeOutcome.Failed(cause));
+        return;
+      }
+      connect(client, server, false, config.retryTimeout()).whenComplete((plain, err2) -> {
+        if (err2 == null) {
+          result.complete(new ProbeOutcome.Stripped(plain));
+        } else if (unwrap(err2) instanceof ConnectTimeoutException) {
+          result.complete(new ProbeOutcome.Timeout());
+        } else {
+          result.complete(new ProbeOutcome.Failed(unwrap(err2)));
+        }
+      });
+    });
+    return result;
+  }
+
+  /** Probes and records the outcome in {@code pmt} (the caller still owns any returned channel). */
+  public CompletionStage<ProbeOutcome> probeAndLearn(InetSocketAddress client, InetSocketAddress server,
+      PeerMappingTable pmt) {
+    PmtKey key = pmt.keyFor(server.getAddress(), server.getPort());
+    return probe(client, server).thenApply(o -> {
+      if (o instanceof ProbeOutcome.Peer peer) {
+        pmt.recordPeer(key, peer.peers());
+      } else if (o instanceof ProbeOutcome.NoPeer) {
+        pmt.recordNoPeer(key);
+      } else if (o instanceof ProbeOutcome.Stripped) {
+        pmt.recordStripped(key);
+      } else if (o instanceof ProbeOutcome.Timeout) {
+        pmt.recordTimeout(key);
+      }
+      return o;
+    });
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** Binds (transparently) then connects; the probe variant registers the 4-tuple before the SYN. */
+  private CompletableFuture<Channel> connect(InetSocketAddress client, InetSocketAddress server, boolean withProbe,
+      Duration timeout) {
+    CompletableFuture<Channel> f = new CompletableFuture<>();
+    Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+        .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeout.toMillis()))
+        .handler(new ChannelInboundHandlerAdapter());
+    if (config.transparent()) {
+      b.option(SocketOptions.IP_TRANSPARENT, true);
+    }
+    if (withProbe) {
+      b.option(SocketOptions.SO_MARK, config.probeMark());
+    }
+    ChannelFuture reg = b.register();
+    reg.addListener((ChannelFutureListener) r -> {
+      if (!r.isSuccess()) {
+        f.completeExceptionally(r.cause());
+        return;
+      }
+      Channel ch = r.channel();
+      ch.bind(config.transparent() ? client : new InetSocketAddress(0)).addListener((ChannelFutureListener) bound -> {
+        if (!bound.isSuccess()) {
+          ch.close();
+          f.completeExceptionally(bound.cause());
+          return;
+        }
+        FourTuple key = new FourTuple((InetSocketAddress) ch.localAddress(), server);
+        if (withProbe) {
+          pending.put(key, new Pending(random.nextInt() & 0xffffffffL));
+        }
+        ch.connect(server).addListener((ChannelFutureListener) c -> {
+          if (c.isSuccess()) {
+            f.complete(ch);
+          } else {
+            pending.remove(key);
+            ch.close();
+            f.completeExceptionally(c.cause());
+          }
+        });
+      });
+    });
+    return f;
+  }
+
+  /** Probes in flight (for tests and the admin API). */
+  public int inFlight() {
+    return pending.size();
+  }
+
+  double events(String event) {
+    return counters.count(event);
+  }
+
+  @Override
+  public void close() {
+    if (synQueue != null) {
+      synQueue.close();
+    }
+    if (synAckQueue != null) {
+      synAckQueue.close();
+    }
+  }
+}
