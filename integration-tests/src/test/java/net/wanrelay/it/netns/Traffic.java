@@ -124,6 +124,9 @@ public final class Traffic {
   public static final class UdpEcho implements AutoCloseable {
     private final DatagramSocket socket;
     private final AtomicLong count = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
+    private volatile long firstNanos;
+    private volatile long lastNanos;
     private final boolean reply;
 
     UdpEcho(DatagramSocket socket, boolean reply) {
@@ -140,7 +143,12 @@ public final class Traffic {
         try {
           DatagramPacket p = new DatagramPacket(buf, buf.length);
           socket.receive(p);
-          count.incrementAndGet();
+          long now = System.nanoTime();
+          if (count.getAndIncrement() == 0) {
+            firstNanos = now;
+          }
+          lastNanos = now;
+          bytes.addAndGet(p.getLength());
           if (reply) {
             socket.send(new DatagramPacket(p.getData(), p.getOffset(), p.getLength(), p.getSocketAddress()));
           }
@@ -150,6 +158,16 @@ public final class Traffic {
           }
         }
       }
+    }
+
+    /** Payload bytes received so far. */
+    public long receivedBytes() {
+      return bytes.get();
+    }
+
+    /** Nanoseconds between the first and the last datagram received. */
+    public long receivingNanos() {
+      return lastNanos - firstNanos;
     }
 
     /** Datagrams received so far. */
