@@ -124,8 +124,11 @@ public final class DedupEncoder {
       refsDowngraded++;
     }
     literalBytes += length - prefix;
-    out.accept(new DedupToken.Literal(fp, prefix, Arrays.copyOfRange(chunk, prefix, length)));
-    store.put(fp, Arrays.copyOf(chunk, length));
+    byte[] whole = Arrays.copyOf(chunk, length);
+    // The token and the store share the array: neither mutates it.
+    byte[] literal = prefix == 0 ? whole : Arrays.copyOfRange(chunk, prefix, length);
+    out.accept(new DedupToken.Literal(fp, prefix, literal));
+    store.put(fp, whole);
   }
 
   private boolean pin(Fingerprint fp, int length) {
