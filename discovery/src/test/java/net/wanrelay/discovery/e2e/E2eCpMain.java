@@ -24,7 +24,7 @@ import net.wanrelay.discovery.pmt.PeerMappingTable;
 /**
  * Child process in the CP namespace: binds the probe SYN and SYN-ACK queues and runs probes read
  * from stdin ("PROBE clientIp serverIp port"), answering "OUTCOME kind detail pmt=STATE".
- * Args: probeMark synQueue synAckQueue probeTimeoutMs.
+ * Args: probeMark synQueue synAckQueue probeTimeoutMs [kind exid|none].
  */
 public final class E2eCpMain {
   private E2eCpMain() {}
@@ -37,7 +37,8 @@ public final class E2eCpMain {
     MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     PeerMappingTable pmt = new PeerMappingTable(registry);
-    Prober.Config cfg = new Prober.Config(OptionFormat.DEFAULT, mark, timeout, timeout, true);
+    OptionFormat format = args.length > 5 ? format(args[4], args[5]) : OptionFormat.DEFAULT;
+    Prober.Config cfg = new Prober.Config(format, mark, timeout, timeout, true);
     try (Prober prober = new Prober(group, cfg, registry).startQueues(synQueue, synAckQueue)) {
       System.out.println("READY");
       System.out.flush();
@@ -69,6 +70,11 @@ public final class E2eCpMain {
     } finally {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
+  }
+
+  static OptionFormat format(String kind, String exid) {
+    return exid.equals("none") ? OptionFormat.withoutExid(Integer.parseInt(kind))
+        : new OptionFormat(Integer.parseInt(kind), Integer.decode(exid));
   }
 
   /** Uses the returned leg as a pass-through leg would: write a line, read the echo, close. */

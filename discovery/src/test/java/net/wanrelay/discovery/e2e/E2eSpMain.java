@@ -14,7 +14,7 @@ import net.wanrelay.discovery.rules.PeeringRules;
 
 /**
  * Child process in the SP namespace: discovery listener + SYN-ACK response writer.
- * Args: trunkAddress trunkPort discoveryPort listenerMark responseQueue. Stops when stdin closes.
+ * Args: trunkAddress trunkPort discoveryPort listenerMark responseQueue [kind exid|none]. Stops when stdin closes.
  */
 public final class E2eSpMain {
   private E2eSpMain() {}
@@ -25,9 +25,10 @@ public final class E2eSpMain {
     int discoveryPort = Integer.parseInt(args[2]);
     int mark = Integer.decode(args[3]);
     int queue = Integer.parseInt(args[4]);
+    OptionFormat format = args.length > 6 ? E2eCpMain.format(args[5], args[6]) : OptionFormat.DEFAULT;
     MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     DiscoveryResponder.Config cfg = new DiscoveryResponder.Config(new InetSocketAddress(discoveryPort), mark,
-        OptionFormat.DEFAULT, new ProbeResponse(1, 0, trunkPort, List.of(trunk)), new PeeringRules(List.of()));
+        format, new ProbeResponse(1, 0, trunkPort, List.of(trunk)), new PeeringRules(List.of()));
     try (DiscoveryResponder r = new DiscoveryResponder(group, cfg, new SimpleMeterRegistry(), seen -> {
       System.out.println("PROBE " + seen.client().getAddress().getHostAddress() + " "
           + seen.server().getAddress().getHostAddress() + ":" + seen.server().getPort()

@@ -11,6 +11,7 @@ import net.wanrelay.discovery.kernel.KernelRuleParams;
 import net.wanrelay.discovery.kernel.KernelRuleParams.Role;
 import net.wanrelay.discovery.kernel.KernelRuleSet;
 import net.wanrelay.discovery.kernel.KernelRulesWriter;
+import net.wanrelay.discovery.option.OptionFormat;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +94,33 @@ class KernelDiscoveryE2ETest {
         assertThat(server.expect("ACCEPT", 5_000)).isEqualTo("ACCEPT 10.77.1.2");
       } finally {
         KernelRulesWriter.remove(cpRules, CommandRunner.inNamespace(t.cp));
+      }
+    }
+  }
+
+  /** Kind 76 without ExID: the nft raw match on the kind alone, and both NFQUEUE handlers. */
+  @Test
+  void kind76WithoutExidIsAnsweredToo() throws Exception {
+    Path logs = Files.createDirectories(Path.of("target", "e2e-logs"));
+    try (NamespaceTopology t = new NamespaceTopology().build()) {
+      OptionFormat k76 = OptionFormat.withoutExid(76);
+      KernelRuleSet cpRules = KernelRulesWriter.build(KernelRuleParams.of(Role.CP).format(k76));
+      KernelRuleSet spRules = KernelRulesWriter.build(KernelRuleParams.of(Role.SP).format(k76).discoveryPort(7801));
+      KernelRulesWriter.apply(cpRules, CommandRunner.inNamespace(t.cp));
+      KernelRulesWriter.apply(spRules, CommandRunner.inNamespace(t.sp));
+      try (ChildJvm server = ChildJvm.start(t.server, "server76", E2eServerMain.class, logs.resolve("server76.log"),
+              Integer.toString(SERVER_PORT));
+          ChildJvm sp = ChildJvm.start(t.sp, "sp76", E2eSpMain.class, logs.resolve("sp76.log"),
+              "10.77.2.2", "7800", "7801", "0x78", "8", "76", "none");
+          ChildJvm cp = ChildJvm.start(t.cp, "cp76", E2eCpMain.class, logs.resolve("cp76.log"),
+              "0x77", "7", "9", "1500", "76", "none")) {
+        server.expect("READY", START_MS);
+        sp.expect("READY", START_MS);
+        cp.expect("READY", START_MS);
+        cp.send("PROBE 10.77.1.2 10.77.3.2 " + SERVER_PORT);
+        assertThat(cp.expect("OUTCOME", 20_000)).startsWith("OUTCOME PEER 10.77.2.2:7800 pmt=PEER");
+        assertThat(sp.expect("PROBE", 5_000)).isEqualTo("PROBE 10.77.1.2 10.77.3.2:" + SERVER_PORT + " version=1");
+        assertThat(server.drain("ACCEPT")).isEmpty();
       }
     }
   }
