@@ -62,7 +62,8 @@ public final class SocketTuning {
     }
     RawUnixChannelOption opt = new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX);
     try {
-      ByteBuffer value = ByteBuffer.allocateDirect(raw.length).put(raw).flip();
+      ByteBuffer value = ByteBuffer.allocateDirect(TCP_CA_NAME_MAX).put(raw);
+      value.clear(); // the option wants the full TCP_CA_NAME_MAX bytes, NUL padded
       ch.config().setOption(opt, value);
       return true;
     } catch (RuntimeException e) {

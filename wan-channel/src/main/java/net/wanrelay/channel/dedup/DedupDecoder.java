@@ -27,6 +27,7 @@ public final class DedupDecoder {
   }
 
   private final ChunkStore store;
+  private final DedupMetrics metrics;
   private final Fingerprinter fingerprinter = new Fingerprinter();
   private final int maxChunk;
   private final long maxQueuedBytes;
@@ -46,6 +47,17 @@ public final class DedupDecoder {
   private long lateSupplies;
 
   public DedupDecoder(ChunkStore store, int maxChunk, long maxQueuedBytes) {
+    this(store, maxChunk, maxQueuedBytes, DedupMetrics.UNBOUND);
+  }
+
+  /**
+   * @param store the receiver's store for this peer
+   * @param maxChunk the largest chunk accepted (the sender's max chunk size)
+   * @param maxQueuedBytes bound on token bytes held behind a missing chunk; flow control should keep
+   *     it far lower, so exceeding it is a protocol error
+   */
+  public DedupDecoder(ChunkStore store, int maxChunk, long maxQueuedBytes, DedupMetrics metrics) {
+    this.metrics = metrics;
     if (maxChunk < 1 || maxChunk > ChunkingParams.MAX_CHUNK_LIMIT) {
       throw new IllegalArgumentException("maxChunk must be in 1.." + ChunkingParams.MAX_CHUNK_LIMIT);
     }
@@ -95,6 +107,7 @@ public final class DedupDecoder {
   private void acceptSupply(DedupToken.Supply supply) {
     Fingerprint fp = supply.fingerprint();
     if (supply.data().length > maxChunk || !fingerprinter.matches(fp, supply.data())) {
+      metrics.rejectedChunks.increment();
       throw new DedupException("supplied chunk does not match its fingerprint " + fp);
     }
     if (!asked.contains(fp)) {
@@ -161,6 +174,7 @@ public final class DedupDecoder {
         System.arraycopy(data, 0, whole, partialLength, data.length);
       }
       if (!fingerprinter.matches(literal.fingerprint(), whole)) {
+        metrics.rejectedChunks.increment();
         throw new DedupException("literal does not match its fingerprint " + literal.fingerprint());
       }
       partialLength = 0;
@@ -188,6 +202,8 @@ public final class DedupDecoder {
     }
     asked.remove(fp);
     resolvedRefs++;
+    // Refresh: keeps the chunk recent here exactly as the sender did when it sent the Ref.
+    store.put(fp, data);
     emit(data, out);
     return true;
   }
@@ -195,11 +211,13 @@ public final class DedupDecoder {
   private void ask(Fingerprint fp, Output out) {
     asked.add(fp);
     asks++;
+    metrics.asks.increment();
     out.reply(new DedupToken.Ask(fp));
   }
 
   private void emit(byte[] data, Output out) {
     outputBytes += data.length;
+    metrics.decodedBytes.add(data.length);
     out.data(data, 0, data.length);
   }
 

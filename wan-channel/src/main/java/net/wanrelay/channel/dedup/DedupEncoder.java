@@ -28,6 +28,7 @@ public final class DedupEncoder {
   private static final int SLICE = 8 * 1024;
 
   private final ChunkStore store;
+  private final DedupMetrics metrics;
   private final GearChunker chunker;
   private final Fingerprinter fingerprinter = new Fingerprinter();
   private final long maxPinnedBytes;
@@ -61,7 +62,16 @@ public final class DedupEncoder {
   }
 
   public DedupEncoder(ChunkStore store, ChunkingParams params, long maxPinnedBytes) {
+    this(store, params, maxPinnedBytes, DedupMetrics.UNBOUND);
+  }
+
+  /**
+   * @param store the sender's store for this peer (its contents are taken as what the peer holds)
+   * @param maxPinnedBytes bytes of referenced chunks kept until the receiver acknowledges them
+   */
+  public DedupEncoder(ChunkStore store, ChunkingParams params, long maxPinnedBytes, DedupMetrics metrics) {
     this.store = store;
+    this.metrics = metrics;
     this.chunker = new GearChunker(params);
     this.maxPinnedBytes = maxPinnedBytes;
     this.chunk = new byte[params.maxSize()];
@@ -81,6 +91,7 @@ public final class DedupEncoder {
       in.skipBytes(used);
       chunkLength += used;
       plainBytes += used;
+      metrics.plainBytes.add(used);
       if (cut >= 0) {
         emitChunk(out);
       }
@@ -97,6 +108,7 @@ public final class DedupEncoder {
       byte[] raw = Arrays.copyOfRange(chunk, rawSent, chunkLength);
       rawSent = chunkLength;
       rawBytes += raw.length;
+      metrics.rawBytes.add(raw.length);
       out.accept(new DedupToken.Raw(raw));
     }
   }
@@ -116,14 +128,21 @@ public final class DedupEncoder {
     chunkLength = 0;
     rawSent = 0;
     if (prefix == 0 && length >= MIN_REF_LENGTH && store.contains(fp)) {
-      if (pin(fp, length)) {
+      byte[] pinned = pin(fp, length);
+      if (pinned != null) {
         refBytes += length;
+        metrics.refBytes.add(length);
         out.accept(new DedupToken.Ref(fp, length));
+        // The receiver refreshes the chunk when it resolves the Ref; do the same so both stores
+        // keep evicting the same chunks.
+        store.put(fp, pinned);
         return;
       }
       refsDowngraded++;
+      metrics.refsDowngraded.increment();
     }
     literalBytes += length - prefix;
+    metrics.literalBytes.add(length - prefix);
     byte[] whole = Arrays.copyOf(chunk, length);
     // The token and the store share the array: neither mutates it.
     byte[] literal = prefix == 0 ? whole : Arrays.copyOfRange(chunk, prefix, length);
@@ -131,11 +150,12 @@ public final class DedupEncoder {
     store.put(fp, whole);
   }
 
-  private boolean pin(Fingerprint fp, int length) {
+  /** Pins the current chunk for a Ref; returns its bytes, or null when over the pin budget. */
+  private byte[] pin(Fingerprint fp, int length) {
     Pin pin = pins.get(fp);
     if (pin == null) {
       if (pinnedBytes + length > maxPinnedBytes) {
-        return false;
+        return null;
       }
       pin = new Pin(Arrays.copyOf(chunk, length));
       pins.put(fp, pin);
@@ -143,7 +163,7 @@ public final class DedupEncoder {
     }
     pin.count++;
     pinQueue.add(new PinnedRef(refsSent++, fp));
-    return true;
+    return pin.data;
   }
 
   /** The receiver resolved its first {@code ack.resolvedRefs()} Refs: unpin them. */
@@ -174,6 +194,7 @@ public final class DedupEncoder {
       throw new DedupException("peer asked for chunk " + ask.fingerprint() + " that this stream never referenced");
     }
     supplyBytes += data.length;
+    metrics.supplyBytes.add(data.length);
     out.accept(new DedupToken.Supply(ask.fingerprint(), data));
   }
 

@@ -176,9 +176,17 @@ final class SegmentChunkTier {
     index.remove(fp);
   }
 
-  /** Appends a chunk unless already present; throws on I/O errors (the store then disables us). */
+  /**
+   * Appends a chunk unless present in the newer half of the segments; a chunk that is still in use
+   * but sits in an old segment is written again, so whole-segment eviction does not drop it.
+   * Throws on I/O errors (the store then disables the tier).
+   */
   void append(Fingerprint fp, byte[] data) throws IOException {
-    if (index.containsKey(fp) || data.length > maxChunk) {
+    if (data.length > maxChunk) {
+      return;
+    }
+    Location existing = index.get(fp);
+    if (existing != null && !inOlderHalf(existing.segment())) {
       return;
     }
     if (active == null || active.size + HEADER + data.length > segmentBytes) {
@@ -203,6 +211,12 @@ final class SegmentChunkTier {
     totalBytes += position - offset;
     index.put(fp, new Location(active.id, offset + HEADER, data.length));
     evictIfOverCapacity();
+  }
+
+  private boolean inOlderHalf(long segment) {
+    long first = segments.firstKey();
+    long last = segments.lastKey();
+    return last > first && segment < first + (last - first + 1) / 2;
   }
 
   private void roll() throws IOException {

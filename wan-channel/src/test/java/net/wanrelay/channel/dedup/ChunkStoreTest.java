@@ -164,6 +164,24 @@ class ChunkStoreTest {
   }
 
   @Test
+  void aChunkInUseIsRewrittenBeforeItsSegmentIsDropped() {
+    long record = SegmentChunkTier.HEADER + 4000;
+    try (ChunkStore store = ChunkStore.open(dir, new ChunkStore.Config(1, 40 * record, 10 * record, 4000))) {
+      List<Chunk> c = chunks(100, 4000, 10);
+      Chunk hot = c.get(0);
+      for (int i = 0; i < c.size(); i++) {
+        store.put(c.get(i).fp(), c.get(i).data());
+        if (i % 10 == 5) {
+          store.put(hot.fp(), hot.data()); // referenced again: refresh
+        }
+      }
+      assertThat(store.contains(c.get(1).fp())).isFalse();
+      assertThat(store.get(hot.fp())).isEqualTo(hot.data());
+      assertThat(store.diskBytes()).isLessThanOrEqualTo(40 * record);
+    }
+  }
+
+  @Test
   void aFullDiskDisablesTheDiskTierWithoutFailing() {
     SegmentChunkTier.ChannelOpener fullDisk = (path, write) -> write
         ? FileChannel.open(Path.of("/dev/full"), StandardOpenOption.WRITE, StandardOpenOption.READ)

@@ -45,6 +45,29 @@ class DedupRoundTripTest {
   }
 
   @Test
+  void sharedMetricsCountSavedBytes() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    DedupMetrics metrics = new DedupMetrics().bindTo(registry);
+    ChunkStore sender = ChunkStore.inMemory(64 << 20);
+    ChunkStore receiver = ChunkStore.inMemory(64 << 20);
+    DedupMetrics.bindStore(registry, receiver, io.micrometer.core.instrument.Tags.of("peer", "b"));
+    byte[] data = DedupTestData.random(1 << 20, 106);
+    for (int pass = 0; pass < 2; pass++) {
+      DedupLink link = new DedupLink(
+          new DedupEncoder(sender, ChunkingParams.DEFAULT, 32 << 20, metrics),
+          new DedupDecoder(receiver, 65536, 16 << 20, metrics));
+      assertExact(link.transferAll(data, 64 * 1024, false), data);
+    }
+    assertThat(metrics.plainBytes()).isEqualTo(2L * data.length);
+    assertThat(metrics.decodedBytes()).isEqualTo(2L * data.length);
+    assertThat(metrics.literalBytes() + metrics.refBytes()).isEqualTo(2L * data.length);
+    assertThat(metrics.refBytes()).isGreaterThan(data.length * 99L / 100);
+    assertThat(registry.get("wanrelay.dedup.ref.bytes").functionCounter().count()).isEqualTo((double) metrics.refBytes());
+    assertThat(registry.get("wanrelay.dedup.store.memory.bytes").tag("peer", "b").gauge().value())
+        .isEqualTo((double) receiver.memoryBytes());
+  }
+
+  @Test
   void onePercentChangedSendsAtMostTenPercentLiterals() {
     ChunkStore sender = ChunkStore.inMemory(64 << 20);
     ChunkStore receiver = ChunkStore.inMemory(64 << 20);

@@ -1,0 +1,64 @@
+package net.wanrelay.channel;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.util.concurrent.atomic.AtomicLong;
+import net.wanrelay.testsupport.Hashes;
+
+/** Servers for loopback tests. */
+final class TestServers {
+  private TestServers() {}
+
+  /**
+   * Reads everything, and at EOF answers with the SHA-256 (32 bytes) of what it read, then
+   * closes. Proves byte-exact transfer and carries a half-close end to end.
+   */
+  static Channel hashingSink(EventLoopGroup group, AtomicLong received) throws InterruptedException {
+    return new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+              final MessageDigest digest = Hashes.sha256();
+
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                received.addAndGet(b.readableBytes());
+                digest.update(b.nioBuffer());
+                b.release();
+              }
+
+              @Override
+              public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof ChannelInputShutdownEvent) {
+                  ctx.writeAndFlush(Unpooled.wrappedBuffer(digest.digest())).addListener(ChannelFutureListener.CLOSE);
+                }
+              }
+            });
+          }
+        })
+        .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+  }
+
+  /** Accepts connections and never reads from them (a stalled receiver). */
+  static Channel pausedSink(EventLoopGroup group) throws InterruptedException {
+    return new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
+        .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.SO_RCVBUF, 64 * 1024)
+        .childHandler(new ChannelInboundHandlerAdapter())
+        .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+  }
+}
