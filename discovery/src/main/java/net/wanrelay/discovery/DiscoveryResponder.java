@@ -46,7 +46,13 @@ public final class DiscoveryResponder implements AutoCloseable {
    * @param peeringRules which clients/servers to answer; PASS_THROUGH ones get no response option
    */
   public record Config(InetSocketAddress listen, int listenerMark, OptionFormat format, ProbeResponse answer,
-      PeeringRules peeringRules) {}
+      PeeringRules peeringRules) {
+    /** Listener 0.0.0.0:7801, mark 0x78, the default option format, no peering rules. */
+    public static Config defaults(ProbeResponse answer) {
+      return new Config(new InetSocketAddress("0.0.0.0", 7801), 0x78, OptionFormat.DEFAULT, answer,
+          new PeeringRules(java.util.List.of()));
+    }
+  }
 
   /** A probe read from a saved SYN. */
   public record ProbeSeen(InetSocketAddress client, InetSocketAddress server, ProbeRequest probe) {}

@@ -175,6 +175,13 @@ public final class Prober implements AutoCloseable {
    */
   public CompletionStage<ProbeOutcome> probe(InetSocketAddress client, InetSocketAddress server) {
     CompletableFuture<ProbeOutcome> result = new CompletableFuture<>();
+    if (synAckQueue != null && !synAckQueue.isRunning()) {
+      // an SP's answer would go unread and its listener taken for the server: do not probe blind
+      counters.inc("probe_refused_reader_down");
+      result.complete(new ProbeOutcome.Failed(new IOException("SYN-ACK reader (NFQUEUE "
+          + synAckQueue.queue() + ") is not running")));
+      return result;
+    }
     connect(client, server, true, config.probeTimeout()).whenComplete((ch, err) -> {
       if (err == null) {
         // connected: the SYN-ACK has passed the reader already

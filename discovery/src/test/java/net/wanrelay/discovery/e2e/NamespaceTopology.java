@@ -11,7 +11,7 @@ import net.wanrelay.discovery.kernel.CommandRunner;
  * four namespaces named {@code wrd-<random>-<role>}, removed on close and by a shutdown hook.
  */
 final class NamespaceTopology implements AutoCloseable {
-  final String prefix = "wrd-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff)) + "-";
+  final String prefix = uniquePrefix();
   final String client = prefix + "c";
   final String cp = prefix + "cp";
   final String sp = prefix + "sp";
@@ -27,12 +27,31 @@ final class NamespaceTopology implements AutoCloseable {
     }
   }
 
-  /** Deletes namespaces left by earlier runs that died before cleaning up. */
+  /** {@code wrd-<pid>-<random>-}: the pid tells a stale namespace from one of a live run. */
+  static String uniquePrefix() {
+    return "wrd-" + ProcessHandle.current().pid() + "-"
+        + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff)) + "-";
+  }
+
+  /**
+   * Deletes namespaces left by earlier runs that died before cleaning up: those whose creating
+   * JVM is gone (a concurrent run's namespaces stay).
+   */
   static void removeStale() throws IOException {
     String list = CommandRunner.exec(List.of("ip", "netns", "list"), null).stdout();
     for (String line : list.split("\n")) {
       String ns = line.trim().split("\\s+")[0];
-      if (ns.startsWith("wrd-")) {
+      if (!ns.startsWith("wrd-")) {
+        continue;
+      }
+      String[] parts = ns.split("-");
+      boolean ownerAlive = false;
+      try {
+        ownerAlive = parts.length > 1 && ProcessHandle.of(Long.parseLong(parts[1])).map(ProcessHandle::isAlive).orElse(false);
+      } catch (NumberFormatException notOurs) {
+        ownerAlive = false; // an older naming scheme: stale by now
+      }
+      if (!ownerAlive) {
         CommandRunner.exec(List.of("ip", "netns", "del", ns), null);
       }
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import net.wanrelay.discovery.kernel.CommandRunner;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +19,7 @@ class NfQueueFailSafeTest {
     assumeTrue(NamespaceTopology.isRoot(), "needs root (network namespace, NFQUEUE)");
     NamespaceTopology.removeStale();
     Path logs = Files.createDirectories(Path.of("target", "e2e-logs"));
-    String ns = "wrd-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff)) + "-q";
+    String ns = NamespaceTopology.uniquePrefix() + "q";
     NamespaceTopology.sh("ip", "netns", "add", ns);
     try {
       NamespaceTopology.in(ns, "ip", "link", "set", "lo", "up");
