@@ -16,8 +16,23 @@ public final class TrunkMetrics {
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
 
+  private static final java.util.Map<MeterRegistry, TrunkMetrics> BY_REGISTRY = new java.util.WeakHashMap<>();
+
   public TrunkMetrics(MeterRegistry registry) {
     this.registry = registry == null ? new SimpleMeterRegistry() : registry;
+  }
+
+  /**
+   * The one instance per registry, so a node restarted in-process keeps feeding the gauges
+   * registered first (Micrometer keeps the first gauge of a name and tags).
+   */
+  public static TrunkMetrics forRegistry(MeterRegistry registry) {
+    if (registry == null) {
+      return new TrunkMetrics(null);
+    }
+    synchronized (BY_REGISTRY) {
+      return BY_REGISTRY.computeIfAbsent(registry, TrunkMetrics::new);
+    }
   }
 
   public MeterRegistry registry() {

@@ -71,7 +71,7 @@ public final class TrunkNode {
     this.nodeId = b.nodeId;
     this.ownGroup = b.group == null;
     this.group = ownGroup ? Transports.newGroup(2) : b.group;
-    this.metrics = new TrunkMetrics(b.registry);
+    this.metrics = TrunkMetrics.forRegistry(b.registry);
     TrunkSettings s = b.settings;
     if (b.congestionControl != null) {
       s = s.toBuilder().congestionControl(b.congestionControl).build();

@@ -278,6 +278,23 @@ class TrunkConnectionTest {
   }
 
   @Test
+  void silenceLongerThanTheHeartbeatTimeoutClosesTheSocket() {
+    TrunkSettings s = settings.toBuilder().heartbeatInterval(java.time.Duration.ofMillis(50))
+        .heartbeatTimeout(java.time.Duration.ofMillis(200)).build();
+    ch = Wire.connection(true, s, metrics, null);
+    TrunkStream st = Wire.conn(ch).open(new OpenRequest(StreamProtocol.TCP, new InetSocketAddress("127.0.0.1", 9), null, 0),
+        recorder);
+    assertThat(st).isNotNull();
+    busyWait(300);
+    ch.advanceTimeBy(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    ch.runPendingTasks();
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(recorder.events).containsExactly("rst:connection_lost");
+    Wire.drop(Wire.out(ch));
+  }
+
+  @Test
   void pingIsAnsweredAndGoAwayDrainsTheConnection() {
     acceptorSide();
     Wire.in(ch, Frames.ping(A, FrameType.PING, 77, 0));
