@@ -3,6 +3,8 @@ package net.wanrelay.channel.dedup;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +71,8 @@ final class SegmentChunkTier {
   private final Map<Fingerprint, Location> index = new HashMap<>();
   private final ByteBuffer header = ByteBuffer.allocate(HEADER);
   private final CRC32C crc = new CRC32C();
+  private final FileChannel lockChannel;
+  private final FileLock lock;
   private Segment active;
   private long totalBytes;
   long droppedRecordsOnOpen;
@@ -81,6 +85,27 @@ final class SegmentChunkTier {
     this.maxChunk = maxChunk;
     this.opener = opener;
     Files.createDirectories(dir);
+    lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock acquired;
+    try {
+      acquired = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      acquired = null; // held by another store in this JVM
+    }
+    if (acquired == null) {
+      lockChannel.close();
+      throw new IOException("chunk store " + dir + " is already open (LOCK held)");
+    }
+    lock = acquired;
+    try {
+      openSegments();
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private void openSegments() throws IOException {
     List<Long> ids = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
       for (Path file : files) {
@@ -266,5 +291,13 @@ final class SegmentChunkTier {
     segments.clear();
     index.clear();
     active = null;
+    try {
+      if (lock.isValid()) {
+        lock.release();
+      }
+      lockChannel.close();
+    } catch (IOException e) {
+      log.warn("releasing chunk store lock in {}: {}", dir, e.toString());
+    }
   }
 }

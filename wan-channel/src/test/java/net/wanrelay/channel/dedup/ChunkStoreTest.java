@@ -200,6 +200,24 @@ class ChunkStoreTest {
   }
 
   @Test
+  void aDirectoryIsUsedByOneStoreAtATime() {
+    Chunk k = chunks(1, 1000, 11).get(0);
+    try (ChunkStore first = ChunkStore.open(dir, diskOnly(10 << 20, 1 << 20))) {
+      first.put(k.fp(), k.data());
+      try (ChunkStore second = ChunkStore.open(dir, diskOnly(10 << 20, 1 << 20))) {
+        assertThat(second.diskDisabled()).isTrue();
+        assertThat(second.contains(k.fp())).isFalse();
+      }
+      assertThat(first.diskDisabled()).isFalse();
+      assertThat(first.get(k.fp())).isEqualTo(k.data());
+    }
+    try (ChunkStore again = ChunkStore.open(dir, diskOnly(10 << 20, 1 << 20))) {
+      assertThat(again.diskDisabled()).isFalse();
+      assertThat(again.get(k.fp())).isEqualTo(k.data());
+    }
+  }
+
+  @Test
   void anUnusableDirectoryGivesAMemoryOnlyStore() throws IOException {
     Path file = dir.resolve("not-a-directory");
     Files.write(file, new byte[] {1});
