@@ -73,6 +73,8 @@ public final class Prober implements AutoCloseable {
     }
   }
 
+  private static final java.net.InetAddress ANY_V4 = new InetSocketAddress("0.0.0.0", 0).getAddress();
+
   private final EventLoopGroup group;
   private final Config config;
   private final ProbeOptionCodec codec;
@@ -124,7 +126,7 @@ public final class Prober implements AutoCloseable {
       counters.inc("syn_writer_not_syn");
       return Verdict.accept();
     }
-    Pending p = pending.get(new FourTuple(syn.sourceSocket(), syn.destinationSocket()));
+    Pending p = pendingFor(syn.sourceSocket(), syn.destinationSocket());
     long nonce = p != null ? p.nonce : random.nextInt() & 0xffffffffL;
     byte[] option = codec.encodeRequest(new ProbeRequest(ProbeOptionCodec.VERSION, ProbeRequest.FLAG_CLUSTER_OK, nonce));
     TcpOptionInserter.Result r = TcpOptionInserter.insert(queued.payload(), option);
@@ -158,7 +160,7 @@ public final class Prober implements AutoCloseable {
       log.warn("malformed probe response from {}: {}", synAck.sourceSocket(), response.error());
       return Verdict.accept();
     }
-    Pending p = pending.get(new FourTuple(synAck.destinationSocket(), synAck.sourceSocket()));
+    Pending p = pendingFor(synAck.destinationSocket(), synAck.sourceSocket());
     if (p == null) {
       counters.inc("response_unsolicited");
       return Verdict.accept();
@@ -166,6 +168,15 @@ public final class Prober implements AutoCloseable {
     p.response = response.value();
     counters.inc("response_read");
     return Verdict.accept();
+  }
+
+  /** The probe for this 4-tuple; a probe bound to the wildcard address is found by port. */
+  private Pending pendingFor(InetSocketAddress local, InetSocketAddress remote) {
+    Pending p = pending.get(new FourTuple(local, remote));
+    if (p == null) {
+      p = pending.get(new FourTuple(new InetSocketAddress(ANY_V4, local.getPort()), remote));
+    }
+    return p;
   }
 
   /**
@@ -182,11 +193,15 @@ public final class Prober implements AutoCloseable {
           + synAckQueue.queue() + ") is not running")));
       return result;
     }
-    connect(client, server, true, config.probeTimeout()).whenComplete((ch, err) -> {
+    connect(client, server, true, config.probeTimeout()).whenComplete((conn, err) -> {
       if (err == null) {
         // connected: the SYN-ACK has passed the reader already
-        Pending p = pending.remove(new FourTuple((InetSocketAddress) ch.localAddress(), server));
+        Channel ch = conn.channel();
+        Pending p = pending.remove(conn.key());
         ProbeResponse resp = p == null ? null : p.response;
+        if (resp == null && p != null && !p.optionSent) {
+          counters.inc("no_peer_without_option"); // SYN queue not served or no room: inconclusive
+        }
         if (resp != null) {
           ch.close();
           result.complete(new ProbeOutcome.Peer(resp.peers(), resp));
@@ -202,7 +217,7 @@ public final class Prober implements AutoCloseable {
       }
       connect(client, server, false, config.retryTimeout()).whenComplete((plain, err2) -> {
         if (err2 == null) {
-          result.complete(new ProbeOutcome.Stripped(plain));
+          result.complete(new ProbeOutcome.Stripped(plain.channel()));
         } else if (unwrap(err2) instanceof ConnectTimeoutException) {
           result.complete(new ProbeOutcome.Timeout());
         } else {
@@ -238,10 +253,13 @@ public final class Prober implements AutoCloseable {
     return t;
   }
 
+  /** A connected channel and the 4-tuple it was registered under (its bound address). */
+  private record Connected(Channel channel, FourTuple key) {}
+
   /** Binds (transparently) then connects; the probe variant registers the 4-tuple before the SYN. */
-  private CompletableFuture<Channel> connect(InetSocketAddress client, InetSocketAddress server, boolean withProbe,
+  private CompletableFuture<Connected> connect(InetSocketAddress client, InetSocketAddress server, boolean withProbe,
       Duration timeout) {
-    CompletableFuture<Channel> f = new CompletableFuture<>();
+    CompletableFuture<Connected> f = new CompletableFuture<>();
     Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class)
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeout.toMillis()))
@@ -259,7 +277,7 @@ public final class Prober implements AutoCloseable {
         return;
       }
       Channel ch = r.channel();
-      ch.bind(config.transparent() ? client : new InetSocketAddress(0)).addListener((ChannelFutureListener) bound -> {
+      ch.bind(config.transparent() ? client : new InetSocketAddress(ANY_V4, 0)).addListener((ChannelFutureListener) bound -> {
         if (!bound.isSuccess()) {
           ch.close();
           f.completeExceptionally(bound.cause());
@@ -271,7 +289,7 @@ public final class Prober implements AutoCloseable {
         }
         ch.connect(server).addListener((ChannelFutureListener) c -> {
           if (c.isSuccess()) {
-            f.complete(ch);
+            f.complete(new Connected(ch, key));
           } else {
             pending.remove(key);
             ch.close();

@@ -1,6 +1,5 @@
 package net.wanrelay.discovery.rules;
 
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -47,6 +46,12 @@ public record Cidr(byte[] network, int prefixLength) {
     return out;
   }
 
+  /** A copy of the (masked) network address bytes. */
+  @Override
+  public byte[] network() {
+    return network.clone();
+  }
+
   public boolean contains(InetAddress address) {
     byte[] a = address.getAddress();
     return a.length == network.length && java.util.Arrays.equals(mask(a, prefixLength), network);
@@ -75,7 +80,4 @@ public record Cidr(byte[] network, int prefixLength) {
     }
   }
 
-  static boolean isV4(InetAddress a) {
-    return a instanceof Inet4Address;
-  }
 }

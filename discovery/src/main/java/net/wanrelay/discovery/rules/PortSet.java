@@ -4,14 +4,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Ports as "22", "80,443", "8000-8999" or "any". */
-public record PortSet(List<int[]> ranges) {
-  public static final PortSet ANY = new PortSet(List.of(new int[] {0, 65535}));
+public record PortSet(List<Range> ranges) {
+  /** An inclusive port range. */
+  public record Range(int low, int high) {}
+
+  public static final PortSet ANY = new PortSet(List.of(new Range(1, 65535)));
+
+  public PortSet {
+    ranges = List.copyOf(ranges);
+  }
 
   public static PortSet parse(String text) {
     if (text == null || text.isBlank() || text.trim().equalsIgnoreCase("any")) {
       return ANY;
     }
-    List<int[]> out = new ArrayList<>();
+    List<Range> out = new ArrayList<>();
     for (String part : text.split(",")) {
       String p = part.trim();
       int dash = p.indexOf('-');
@@ -21,12 +28,12 @@ public record PortSet(List<int[]> ranges) {
         if (lo < 1 || hi > 65535 || lo > hi) {
           throw new IllegalArgumentException("port range " + p + " out of 1..65535");
         }
-        out.add(new int[] {lo, hi});
+        out.add(new Range(lo, hi));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("bad port list element '" + p + "' in " + text);
       }
     }
-    return new PortSet(List.copyOf(out));
+    return new PortSet(out);
   }
 
   public static PortSet of(int port) {
@@ -34,16 +41,16 @@ public record PortSet(List<int[]> ranges) {
   }
 
   public boolean contains(int port) {
-    for (int[] r : ranges) {
-      if (port >= r[0] && port <= r[1]) {
+    for (Range r : ranges) {
+      if (port >= r.low() && port <= r.high()) {
         return true;
       }
     }
-    return false;
+    return port == 0 && isAny(); // "any" also matches an unknown port
   }
 
   public boolean isAny() {
-    return this == ANY || ranges.size() == 1 && ranges.get(0)[0] <= 1 && ranges.get(0)[1] == 65535;
+    return ranges.size() == 1 && ranges.get(0).low() <= 1 && ranges.get(0).high() == 65535;
   }
 
   @Override
@@ -52,8 +59,8 @@ public record PortSet(List<int[]> ranges) {
       return "any";
     }
     StringBuilder b = new StringBuilder();
-    for (int[] r : ranges) {
-      b.append(b.length() == 0 ? "" : ",").append(r[0]).append(r[0] == r[1] ? "" : "-" + r[1]);
+    for (Range r : ranges) {
+      b.append(b.length() == 0 ? "" : ",").append(r.low()).append(r.low() == r.high() ? "" : "-" + r.high());
     }
     return b.toString();
   }
