@@ -15,7 +15,8 @@ import io.netty.buffer.ByteBufAllocator;
  * writeDataFrame(streamId, c.codec().id(), c.payload());                       // frame owns c.payload()
  *
  * // receiver, may be shared by all streams of a link
- * ByteBuf plain = decompressor.decompress(ctx.alloc(), CompressionCodec.fromId(codecBits), payload, maxFramePlain);
+ * // (the int overload releases the payload on an unknown codec id too)
+ * ByteBuf plain = decompressor.decompress(ctx.alloc(), codecBits, payload, maxFramePlain);
  * }</pre>
  *
  * <p>The returned payload is never larger than the input: a block that would grow goes out as

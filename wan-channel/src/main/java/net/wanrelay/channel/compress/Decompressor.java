@@ -39,6 +39,23 @@ public final class Decompressor {
     }
   }
 
+  /**
+   * Same as {@link #decompress(ByteBufAllocator, CompressionCodec, ByteBuf, int)} for a codec id
+   * straight off the wire: an unknown id is a {@link CompressionException} and {@code in} is
+   * released on that path too.
+   */
+  public ByteBuf decompress(ByteBufAllocator alloc, int codecId, ByteBuf in, int maxOutput) {
+    CompressionCodec codec;
+    try {
+      codec = CompressionCodec.fromId(codecId);
+    } catch (CompressionException e) {
+      in.release();
+      metrics.decodeErrors.increment();
+      throw e;
+    }
+    return decompress(alloc, codec, in, maxOutput);
+  }
+
   private ByteBuf decode(ByteBufAllocator alloc, CompressionCodec codec, ByteBuf in, int maxOutput) {
     if (codec == null) {
       in.release();

@@ -110,6 +110,15 @@ class DecompressorSafetyTest {
     assertThat(same).isSameAs(ok);
     same.release();
 
+    ByteBuf unknown = Unpooled.buffer(10).writeZero(10);
+    assertThatThrownBy(() -> decompressor.decompress(ALLOC, 3, unknown, 100))
+        .isInstanceOf(CompressionException.class)
+        .hasMessageContaining("unknown compression codec id 3");
+    assertThat(unknown.refCnt()).as("released on the unknown-id path").isZero();
+    ByteBuf byId = decompressor.decompress(ALLOC, CompressionCodec.NONE.id(), Unpooled.buffer(5).writeZero(5), 100);
+    assertThat(byId.readableBytes()).isEqualTo(5);
+    byId.release();
+
     assertThatThrownBy(() -> CompressionCodec.fromId(3))
         .isInstanceOf(CompressionException.class)
         .hasMessageContaining("unknown compression codec id 3");
