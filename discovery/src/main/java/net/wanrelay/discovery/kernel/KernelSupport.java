@@ -71,7 +71,8 @@ public final class KernelSupport {
     f.put(NFT, tool(run, List.of("nft", "--version"), "nft (nftables) for TPROXY rules"));
     f.put(IPTABLES, tool(run, List.of("iptables", "--version"), "iptables for NFQUEUE rules"));
     if (linux) {
-      try (NetlinkSocket s = NetlinkSocket.open(100, 1 << 16)) {
+      try {
+        NetlinkSocket.open(100, 1 << 16).close();
         f.put(NETLINK, new Feature(true, "NETLINK_NETFILTER socket opens (JNA)"));
       } catch (IOException | RuntimeException | LinkageError e) {
         f.put(NETLINK, new Feature(false, "no NETLINK_NETFILTER socket: " + e.getMessage()));

@@ -83,6 +83,11 @@ final class ChildJvm implements AutoCloseable {
     stdin.flush();
   }
 
+  /** Ends the child early (stdin closed, then killed if it lingers); close() then does nothing more. */
+  void stop() {
+    close();
+  }
+
   @Override
   public void close() {
     try {

@@ -28,6 +28,7 @@ public final class E2eQueueMain {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         try (Socket accepted = ss.accept()) {
+          accepted.setTcpNoDelay(true); // the accept itself is the point: the SYN got through
           double packets = worker == null ? 0
               : registry.get("wanrelay_nfqueue_packets_total").counter().count();
           double errors = worker == null ? 0

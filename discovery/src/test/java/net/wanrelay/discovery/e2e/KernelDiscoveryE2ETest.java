@@ -74,7 +74,7 @@ class KernelDiscoveryE2ETest {
         assertThat(server.drain("ACCEPT")).isEmpty(); // the SP answered in the server's place
 
         // 2. No SP: stop it and remove its rules; nothing of ours may remain
-        sp.close();
+        sp.stop();
         KernelRulesWriter.remove(spRules, CommandRunner.inNamespace(t.sp));
         KernelRulesWriter.remove(spRules, CommandRunner.inNamespace(t.sp)); // idempotent
         assertThat(NamespaceTopology.in(t.sp, "nft", "list", "tables").stdout()).doesNotContain("wanrelay");
