@@ -1,0 +1,266 @@
+package net.wanrelay.core.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import net.wanrelay.core.config.RelayConfig.LimitsConfig;
+import net.wanrelay.core.config.RelayConfig.ListenerConfig;
+import net.wanrelay.core.config.RelayConfig.NodeConfig;
+import net.wanrelay.core.config.RelayConfig.PeerConfig;
+import net.wanrelay.core.config.RelayConfig.Protocol;
+import net.wanrelay.core.config.RelayConfig.TrunkConfig;
+import net.wanrelay.core.config.RelayConfig.Via;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads and validates the YAML config. Every problem is one {@link ConfigException} line naming the
+ * file, line, column and key; the first problem stops the load, so nothing starts half-configured.
+ */
+public final class ConfigLoader {
+  static final int MIN_KEY_BYTES = 16;
+  private static final Set<String> COMPRESSION = Set.of("off", "lz4", "zstd", "adaptive");
+
+  private ConfigLoader() {}
+
+  public static RelayConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage());
+    }
+    return parse(file.toString(), text, file.toAbsolutePath().getParent());
+  }
+
+  public static RelayConfig parse(String fileName, String yaml) throws ConfigException {
+    return parse(fileName, yaml, Path.of("."));
+  }
+
+  private static RelayConfig parse(String fileName, String yaml, Path baseDir) throws ConfigException {
+    Node root = compose(fileName, new StringReader(yaml));
+    if (root == null) {
+      throw new ConfigException(fileName + ":1:1: the file is empty");
+    }
+    ConfigSection top = new ConfigSection(fileName, "", root);
+    NodeConfig node = node(top.optionalSection("node"), baseDir);
+    LimitsConfig limits = limits(top.optionalSection("limits"));
+    Optional<TrunkConfig> trunk = trunk(top.optionalSection("trunk"), baseDir);
+    List<ListenerConfig> listeners = listeners(top, trunk);
+    top.finish();
+    return new RelayConfig(node, listeners, trunk, limits);
+  }
+
+  private static Node compose(String fileName, Reader reader) throws ConfigException {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    options.setMaxAliasesForCollections(10);
+    options.setCodePointLimit(4 * 1024 * 1024);
+    try {
+      return new Yaml(options).compose(reader);
+    } catch (MarkedYAMLException e) {
+      var mark = e.getProblemMark();
+      String where = mark == null ? "1:1" : (mark.getLine() + 1) + ":" + (mark.getColumn() + 1);
+      throw new ConfigException(fileName + ":" + where + ": invalid YAML: " + e.getProblem());
+    } catch (YAMLException e) {
+      throw new ConfigException(fileName + ": invalid YAML: " + e.getMessage());
+    }
+  }
+
+  private static NodeConfig node(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {
+    HostPort defaultAdmin = new HostPort("127.0.0.1", 9464);
+    if (maybe.isEmpty()) {
+      return new NodeConfig("wanrelay", defaultAdmin, Optional.empty(), Duration.ofSeconds(10));
+    }
+    ConfigSection s = maybe.get();
+    String id = s.string("id", "wanrelay");
+    HostPort admin = s.optional("admin", HostPort::parse).orElse(defaultAdmin);
+    Optional<String> token = secret(s, "admin-token", "admin-token-file", baseDir)
+        .map(bytes -> new String(bytes, StandardCharsets.UTF_8).trim());
+    Duration drain = s.duration("drain-timeout", Duration.ofSeconds(10));
+    s.finish();
+    return new NodeConfig(id, admin, token, drain);
+  }
+
+  private static LimitsConfig limits(Optional<ConfigSection> maybe) throws ConfigException {
+    LimitsConfig defaults = new LimitsConfig(
+        10_000, 10_000, Duration.ofMinutes(5), Duration.ofSeconds(60), Duration.ofSeconds(10));
+    if (maybe.isEmpty()) {
+      return defaults;
+    }
+    ConfigSection s = maybe.get();
+    LimitsConfig limits = new LimitsConfig(
+        s.integer("max-sessions", defaults.maxSessions(), 1, 10_000_000),
+        s.integer("max-udp-flows", defaults.maxUdpFlows(), 1, 10_000_000),
+        positive(s, "idle-timeout", defaults.idleTimeout()),
+        positive(s, "udp-idle-timeout", defaults.udpIdleTimeout()),
+        positive(s, "connect-timeout", defaults.connectTimeout()));
+    s.finish();
+    return limits;
+  }
+
+  private static Duration positive(ConfigSection s, String key, Duration defaultValue) throws ConfigException {
+    Duration d = s.duration(key, defaultValue);
+    if (d.isZero() || d.isNegative()) {
+      throw s.error(key, "must be greater than zero");
+    }
+    return d;
+  }
+
+  private static Optional<TrunkConfig> trunk(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {
+    if (maybe.isEmpty()) {
+      return Optional.empty();
+    }
+    ConfigSection s = maybe.get();
+    Optional<HostPort> listen = s.optional("listen", HostPort::parse);
+    Optional<byte[]> key = secret(s, "key", "key-file", baseDir);
+    if (listen.isPresent() && key.isEmpty()) {
+      throw s.error("listen", "a trunk listener needs 'key' or 'key-file' to authenticate peers");
+    }
+    List<String> allow = s.list("allow", ConfigLoader::checkAllowEntry);
+    List<PeerConfig> peers = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (ConfigSection p : s.sections("peers")) {
+      String name = p.string("name");
+      if (!names.add(name)) {
+        throw p.error("name", "duplicate peer name '" + name + "'");
+      }
+      HostPort address = p.required("address", HostPort::parse);
+      Optional<byte[]> peerKey = secret(p, "key", "key-file", baseDir);
+      if (peerKey.isEmpty()) {
+        throw p.error((String) null, "missing required key 'key' or 'key-file'");
+      }
+      int connections = p.integer("connections", 2, 1, 16);
+      p.finish();
+      peers.add(new PeerConfig(name, address, peerKey.get(), connections));
+    }
+    String cc = s.string("congestion-control", "bbr");
+    if (!cc.matches("[a-z0-9_]{1,15}")) {
+      throw s.error("congestion-control", "'" + cc + "' is not a congestion control name (e.g. bbr, cubic)");
+    }
+    String compression = s.string("compression", "adaptive");
+    if (!COMPRESSION.contains(compression)) {
+      throw s.error("compression", "'" + compression + "' is not one of off, lz4, zstd, adaptive");
+    }
+    s.finish();
+    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression));
+  }
+
+  /** Checks "CIDR" or "CIDR:port" (IPv4) and returns it unchanged. */
+  static String checkAllowEntry(String entry) {
+    String cidr = entry;
+    int colon = entry.indexOf(':');
+    if (colon >= 0) {
+      cidr = entry.substring(0, colon);
+      String port = entry.substring(colon + 1);
+      HostPort.parse("0.0.0.0:" + port);
+    }
+    int slash = cidr.indexOf('/');
+    String address = slash < 0 ? cidr : cidr.substring(0, slash);
+    HostPort.parse(address + ":1");
+    if (!address.matches("[0-9.]+")) {
+      throw new IllegalArgumentException("'" + entry + "' is not CIDR or CIDR:port (IPv4)");
+    }
+    if (slash >= 0) {
+      String bits = cidr.substring(slash + 1);
+      if (!bits.matches("[0-9]{1,2}") || Integer.parseInt(bits) > 32) {
+        throw new IllegalArgumentException("'" + entry + "' has a bad prefix length");
+      }
+    }
+    return entry;
+  }
+
+  /** A secret given inline ({@code key}) or in a file ({@code key-file}), at least 16 bytes. */
+  private static Optional<byte[]> secret(ConfigSection s, String inlineKey, String fileKey, Path baseDir)
+      throws ConfigException {
+    Optional<String> inline = s.optionalString(inlineKey);
+    Optional<String> file = s.optionalString(fileKey);
+    if (inline.isPresent() && file.isPresent()) {
+      throw s.error(fileKey, "give either '" + inlineKey + "' or '" + fileKey + "', not both");
+    }
+    byte[] bytes;
+    String key;
+    if (inline.isPresent()) {
+      bytes = inline.get().getBytes(StandardCharsets.UTF_8);
+      key = inlineKey;
+    } else if (file.isPresent()) {
+      Path path = baseDir.resolve(file.get());
+      try {
+        bytes = new String(Files.readAllBytes(path), StandardCharsets.UTF_8).trim().getBytes(StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw s.error(fileKey, "cannot read " + path + ": " + e.getMessage());
+      }
+      key = fileKey;
+    } else {
+      return Optional.empty();
+    }
+    if (bytes.length < MIN_KEY_BYTES) {
+      throw s.error(key, "secret is too short (" + bytes.length + " bytes; at least " + MIN_KEY_BYTES + ")");
+    }
+    return Optional.of(bytes);
+  }
+
+  private static List<ListenerConfig> listeners(ConfigSection top, Optional<TrunkConfig> trunk)
+      throws ConfigException {
+    List<ListenerConfig> result = new ArrayList<>();
+    Map<String, String> byName = new HashMap<>();
+    Map<String, String> byAddress = new HashMap<>();
+    for (ConfigSection l : top.sections("listeners")) {
+      String name = l.string("name");
+      if (byName.putIfAbsent(name, l.path()) != null) {
+        throw l.error("name", "duplicate listener name '" + name + "' (first at " + byName.get(name) + ")");
+      }
+      Protocol protocol = l.optional("protocol", ConfigLoader::protocol).orElse(Protocol.TCP);
+      HostPort listen = l.required("listen", HostPort::parse);
+      String addressKey = protocol + " " + listen;
+      if (byAddress.putIfAbsent(addressKey, l.path()) != null) {
+        throw l.error("listen", "duplicate listener: " + protocol.name().toLowerCase() + " " + listen
+            + " is already used by " + byAddress.get(addressKey));
+      }
+      HostPort target = l.required("target", HostPort::parse);
+      Via via = l.optional("via", ConfigLoader::via).orElse(Via.direct());
+      if (via.kind() == Via.Kind.PEER
+          && trunk.map(t -> t.peers().stream().noneMatch(p -> p.name().equals(via.peer()))).orElse(true)) {
+        throw l.error("via", "no trunk peer named '" + via.peer() + "' (define it under trunk.peers)");
+      }
+      l.finish();
+      result.add(new ListenerConfig(name, protocol, listen, target, via));
+    }
+    return result;
+  }
+
+  private static Protocol protocol(String text) {
+    return switch (text) {
+      case "tcp" -> Protocol.TCP;
+      case "udp" -> Protocol.UDP;
+      default -> throw new IllegalArgumentException("'" + text + "' is not tcp or udp");
+    };
+  }
+
+  private static Via via(String text) {
+    if (text.equals("direct")) {
+      return Via.direct();
+    }
+    if (text.startsWith("peer:") && text.length() > 5) {
+      return new Via(Via.Kind.PEER, text.substring(5));
+    }
+    if (text.equals("auto")) {
+      throw new IllegalArgumentException("'auto' needs discovery, which explicit listeners do not support yet; use direct or peer:NAME");
+    }
+    throw new IllegalArgumentException("'" + text + "' is not direct or peer:NAME");
+  }
+}

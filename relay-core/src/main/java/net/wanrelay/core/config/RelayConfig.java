@@ -1,0 +1,52 @@
+package net.wanrelay.core.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** The whole validated configuration. Built only by {@link ConfigLoader}; never half-valid. */
+public record RelayConfig(
+    NodeConfig node, List<ListenerConfig> listeners, Optional<TrunkConfig> trunk, LimitsConfig limits) {
+
+  public enum Protocol { TCP, UDP }
+
+  /** Node identity and the admin endpoint. */
+  public record NodeConfig(String id, HostPort admin, Optional<String> adminToken, Duration drainTimeout) {}
+
+  /** Where a listener's sessions go: straight to the target, or over the trunk to a named peer. */
+  public record Via(Kind kind, String peer) {
+    public enum Kind { DIRECT, PEER }
+
+    public static Via direct() {
+      return new Via(Kind.DIRECT, null);
+    }
+
+    @Override
+    public String toString() {
+      return kind == Kind.DIRECT ? "direct" : "peer:" + peer;
+    }
+  }
+
+  /** An explicit-mode listener: {@code listen -> target} over {@code via}. */
+  public record ListenerConfig(String name, Protocol protocol, HostPort listen, HostPort target, Via via) {}
+
+  /** One outbound trunk peer. */
+  public record PeerConfig(String name, HostPort address, byte[] key, int connections) {}
+
+  /** The trunk: optional listener (SP role), its key and allow-list, and outbound peers (CP role). */
+  public record TrunkConfig(
+      Optional<HostPort> listen,
+      Optional<byte[]> key,
+      List<String> allow,
+      List<PeerConfig> peers,
+      String congestionControl,
+      String compression) {}
+
+  /** Limits applied to every route. */
+  public record LimitsConfig(
+      int maxSessions,
+      int maxUdpFlows,
+      Duration idleTimeout,
+      Duration udpIdleTimeout,
+      Duration connectTimeout) {}
+}

@@ -1,0 +1,123 @@
+package net.wanrelay.core.tcp;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import net.wanrelay.core.config.RelayConfig.Protocol;
+import net.wanrelay.core.metrics.RelayMetrics;
+import net.wanrelay.core.metrics.RelayMetrics.Outcome;
+import net.wanrelay.core.net.Transport;
+
+/**
+ * Connects the server leg itself, on the client's event loop, and copies both ways. A failed
+ * connect resets the client, as the server's own refusal would have.
+ */
+public final class DirectLegFactory implements TcpLegFactory {
+  static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+
+  private final Transport transport;
+  private final RelayMetrics metrics;
+  private final Duration connectTimeout;
+  private final Duration idleTimeout;
+
+  public DirectLegFactory(Transport transport, RelayMetrics metrics, Duration connectTimeout, Duration idleTimeout) {
+    this.transport = transport;
+    this.metrics = metrics;
+    this.connectTimeout = connectTimeout;
+    this.idleTimeout = idleTimeout;
+  }
+
+  @Override
+  public void start(TcpSession session) {
+    Channel client = session.client();
+    Bootstrap bootstrap = new Bootstrap()
+        .group(client.eventLoop())
+        .channel(transport.socketChannel())
+        .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .handler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            // Handlers are added once the connect succeeded.
+          }
+        });
+    ChannelFuture connect = bootstrap.connect(session.target());
+    Channel server = connect.channel();
+    client.closeFuture().addListener(f -> {
+      if (!connect.isDone()) {
+        // The client left while we were still connecting: drop the half-made leg.
+        session.end(Outcome.RESET);
+        server.close();
+      }
+    });
+    connect.addListener(f -> {
+      if (!f.isSuccess()) {
+        String reason = reason(f.cause());
+        metrics.connectFailure(Protocol.TCP, reason);
+        session.end(Outcome.CONNECT_FAILED);
+        Sockets.reset(client);
+        return;
+      }
+      if (!client.isActive()) {
+        session.end(Outcome.RESET);
+        server.close();
+        return;
+      }
+      bridge(session, client, server, metrics, idleTimeout);
+    });
+  }
+
+  /** Installs the copy handlers on both channels and starts reading both. */
+  public static void bridge(TcpSession session, Channel client, Channel server, RelayMetrics metrics, Duration idleTimeout) {
+    var route = session.route();
+    if (!idleTimeout.isZero()) {
+      client.pipeline().addLast(new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
+    }
+    client.pipeline().addLast(new CopyHandler(server, session, true, metrics.sessionBytes(Protocol.TCP, route, true)));
+    server.pipeline().addLast(new CopyHandler(client, session, false, metrics.sessionBytes(Protocol.TCP, route, false)));
+    handOverEarlyInbound(client);
+    client.read();
+    server.read();
+  }
+
+  /** Replays data and a half-close that arrived before the far leg was ready (see EarlyInbound). */
+  public static void handOverEarlyInbound(Channel client) {
+    var ctx = client.pipeline().context(TcpListener.EARLY_INBOUND);
+    if (ctx != null) {
+      ((EarlyInbound) ctx.handler()).handOver(ctx);
+    }
+  }
+
+  static String reason(Throwable cause) {
+    if (cause instanceof ConnectTimeoutException) {
+      return "timeout";
+    }
+    if (cause instanceof NoRouteToHostException) {
+      return "unreachable";
+    }
+    if (cause instanceof UnknownHostException) {
+      return "unknown_host";
+    }
+    if (cause instanceof ConnectException) {
+      String m = String.valueOf(cause.getMessage()).toLowerCase();
+      if (m.contains("unreachable") || m.contains("no route")) {
+        return "unreachable";
+      }
+      return "refused";
+    }
+    return "error";
+  }
+}

@@ -1,0 +1,64 @@
+package net.wanrelay.core.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * Holds what the client sends before its far leg is ready. Epoll reads once on its own when a FIN
+ * arrives (even with AUTO_READ off), so data and the half-close can come before the copy handlers
+ * exist; this handler keeps them and hands them over in order.
+ */
+final class EarlyInbound extends ChannelInboundHandlerAdapter {
+  private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+  private boolean inputShutdown;
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof ByteBuf buf) {
+      held.add(buf);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      inputShutdown = true;
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  /** Leaves the pipeline, replaying what it held to the handlers after it. */
+  void handOver(ChannelHandlerContext ctx) {
+    ArrayDeque<ByteBuf> replay = new ArrayDeque<>(held);
+    held.clear();
+    // A removed handler's context still forwards to the handlers after it.
+    ctx.pipeline().remove(this);
+    boolean any = !replay.isEmpty();
+    ByteBuf buf;
+    while ((buf = replay.poll()) != null) {
+      ctx.fireChannelRead(buf);
+    }
+    if (any) {
+      ctx.fireChannelReadComplete();
+    }
+    if (inputShutdown) {
+      ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    }
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    // Removed without a hand-over (the session failed): drop what we held.
+    ByteBuf buf;
+    while ((buf = held.poll()) != null) {
+      buf.release();
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package net.wanrelay.core.tcp;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.net.InetSocketAddress;
+import net.wanrelay.core.config.RelayConfig.Protocol;
+import net.wanrelay.core.metrics.RelayMetrics;
+import net.wanrelay.core.metrics.RelayMetrics.Route;
+import net.wanrelay.core.net.Transport;
+
+/** Accepts client connections on one address and hands each to a {@link TcpLegFactory}. */
+public final class TcpListener {
+  /** Name of the handler that holds early client data until the far leg is ready. */
+  public static final String EARLY_INBOUND = "early-inbound";
+
+  private final String name;
+  private final InetSocketAddress listen;
+  private final InetSocketAddress target;
+  private final Route route;
+  private final TcpLegFactory legs;
+  private final SessionLimiter limiter;
+  private final RelayMetrics metrics;
+  private Channel serverChannel;
+
+  public TcpListener(String name, InetSocketAddress listen, InetSocketAddress target, Route route,
+      TcpLegFactory legs, SessionLimiter limiter, RelayMetrics metrics) {
+    this.name = name;
+    this.listen = listen;
+    this.target = target;
+    this.route = route;
+    this.legs = legs;
+    this.limiter = limiter;
+    this.metrics = metrics;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  public void start(Transport transport, EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(transport.serverSocketChannel())
+        .option(ChannelOption.SO_BACKLOG, 4096)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, DirectLegFactory.WATER_MARK)
+        .childHandler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast(new Admission()).addLast(EARLY_INBOUND, new EarlyInbound());
+          }
+        });
+    serverChannel = bootstrap.bind(listen).sync().channel();
+  }
+
+  /** Stops accepting; open sessions go on. */
+  public void stopAccepting() {
+    if (serverChannel != null) {
+      serverChannel.close().syncUninterruptibly();
+    }
+  }
+
+  /** Admits or refuses a new connection, then gets out of the pipeline. */
+  private final class Admission extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      ctx.pipeline().remove(this);
+      if (!limiter.tryAcquire()) {
+        metrics.refused(Protocol.TCP, "max_sessions");
+        Sockets.reset(ctx.channel());
+        return;
+      }
+      legs.start(new TcpSession(ctx.channel(), route, target, metrics, limiter));
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package net.wanrelay.core.tcp;
+
+import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
+import net.wanrelay.core.config.RelayConfig.Protocol;
+import net.wanrelay.core.metrics.RelayMetrics;
+import net.wanrelay.core.metrics.RelayMetrics.Outcome;
+import net.wanrelay.core.metrics.RelayMetrics.Route;
+
+/**
+ * One client TCP conversation and its accounting. Confined to the client channel's event loop
+ * (the server leg is registered on the same loop), so its fields need no synchronisation.
+ */
+public final class TcpSession {
+  private final Channel client;
+  private final Route route;
+  private final RelayMetrics metrics;
+  private final SessionLimiter limiter;
+  private final InetSocketAddress target;
+  private boolean ended;
+  private boolean clientInputDone;
+  private boolean serverInputDone;
+  long bytesClientToServer;
+  long bytesServerToClient;
+
+  TcpSession(Channel client, Route route, InetSocketAddress target, RelayMetrics metrics, SessionLimiter limiter) {
+    this.client = client;
+    this.route = route;
+    this.target = target;
+    this.metrics = metrics;
+    this.limiter = limiter;
+    metrics.sessionOpened(Protocol.TCP, route);
+  }
+
+  public Channel client() {
+    return client;
+  }
+
+  public InetSocketAddress target() {
+    return target;
+  }
+
+  public Route route() {
+    return route;
+  }
+
+  /** Records that one side finished sending; returns true once both have (the session is done). */
+  boolean inputDone(boolean fromClient) {
+    if (fromClient) {
+      clientInputDone = true;
+    } else {
+      serverInputDone = true;
+    }
+    return clientInputDone && serverInputDone;
+  }
+
+  /** Ends the session once: the first outcome wins, later calls are ignored. */
+  public void end(Outcome outcome) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    limiter.release();
+    metrics.sessionClosed(Protocol.TCP, route, outcome);
+  }
+
+  public boolean ended() {
+    return ended;
+  }
+}
