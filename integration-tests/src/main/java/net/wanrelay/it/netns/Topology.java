@@ -51,7 +51,8 @@ public final class Topology implements AutoCloseable {
 
   /** Prefix of every namespace this project's test bed creates. */
   public static final String PREFIX = "wrt-";
-  private static final Pattern OWNED = Pattern.compile("^" + PREFIX + "(\\d+)-([0-9a-f]+)-");
+  /** wrt-PID-RANDOM-NODE for topologies, wrt-probe-PID for {@link Testbed}'s capability probe. */
+  private static final Pattern OWNED = Pattern.compile("^" + PREFIX + "(?:probe-)?(\\d+)(?:-|$)");
   private static final Set<Topology> LIVE = ConcurrentHashMap.newKeySet();
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
