@@ -108,6 +108,11 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     return ctx != null && !inactive && !isDraining() && ctx.channel().isActive();
   }
 
+  /** The open streams (event loop only). */
+  public List<TrunkStream> streams() {
+    return new ArrayList<>(streams.values());
+  }
+
   /** Called on the event loop when the peer announces GOAWAY. */
   public void onGoAway(Consumer<TrunkConnection> listener) {
     goAwayListeners.add(listener);

@@ -114,6 +114,18 @@ public final class TrunkNode {
     return List.copyOf(links.values());
   }
 
+  /** Authenticated trunk connections of this node, inbound and outbound. */
+  public List<TrunkConnection> connections() {
+    List<TrunkConnection> l = new ArrayList<>();
+    for (Channel ch : trunkChannels) {
+      TrunkConnection c = ch.pipeline().get(TrunkConnection.class);
+      if (c != null) {
+        l.add(c);
+      }
+    }
+    return l;
+  }
+
   /** Address the SP listener is bound to (resolves port 0), or null without a listener. */
   public InetSocketAddress boundAddress() {
     return serverChannel == null ? null : (InetSocketAddress) serverChannel.localAddress();

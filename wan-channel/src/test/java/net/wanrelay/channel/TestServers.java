@@ -54,11 +54,17 @@ final class TestServers {
   }
 
   /** Accepts connections and never reads from them (a stalled receiver). */
-  static Channel pausedSink(EventLoopGroup group) throws InterruptedException {
+  static Channel pausedSink(EventLoopGroup group, io.netty.channel.group.ChannelGroup children)
+      throws InterruptedException {
     return new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
         .childOption(ChannelOption.AUTO_READ, false)
         .childOption(ChannelOption.SO_RCVBUF, 64 * 1024)
-        .childHandler(new ChannelInboundHandlerAdapter())
+        .childHandler(new ChannelInboundHandlerAdapter() {
+          @Override
+          public void channelActive(ChannelHandlerContext ctx) {
+            children.add(ctx.channel());
+          }
+        })
         .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
   }
 }
