@@ -1,0 +1,467 @@
+#!/usr/bin/env bash
+# Loopback benchmark: what the relay costs on one machine, next to the usual TCP proxies.
+# Everything runs on 127.0.0.1. Prints one table with ratios to the direct path:
+#   1. iperf3 single-stream throughput: direct, wanrelay forward (via: direct), socat, haproxy,
+#      wanrelay pair (CP --trunk--> SP, via: peer:sp), kcptun pair (fast3, no crypt, no comp)
+#   2. iperf3 -P 100 aggregate: direct, wanrelay pair, kcptun pair
+#   3. short sessions (connect, 1 KiB request, 1 KiB reply, close) per second: direct, haproxy,
+#      wanrelay forward, wanrelay pair
+# plus the relays' trunk byte counters after the pair run and the CPU each proxy used.
+#
+#   bench/loopback-bench.sh            full run (8 s per case, about 3 minutes)
+#   bench/loopback-bench.sh --quick    3 s per case, about 1 minute
+#   bench/loopback-bench.sh --seconds N
+#   WANRELAY_JAR=/path/wanrelay.jar bench/loopback-bench.sh     use that jar (no build)
+#
+# Needs: java 17, iperf3, socat, haproxy, kcptun (apt-get install iperf3 socat haproxy kcptun),
+# curl, ss (iproute2). A missing tool skips its rows and says so. Not part of ./mvnw verify.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_CASE=8
+OMIT=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) SECONDS_PER_CASE=3; OMIT=1 ;;
+    --seconds) SECONDS_PER_CASE="${2:?--seconds needs a value}"; shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "loopback-bench: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$SECONDS_PER_CASE" in ''|*[!0-9]*) echo "loopback-bench: --seconds needs a whole number" >&2; exit 2 ;; esac
+[ "$SECONDS_PER_CASE" -ge 1 ] || { echo "loopback-bench: --seconds must be >= 1" >&2; exit 2; }
+[ "$SECONDS_PER_CASE" -gt "$OMIT" ] || OMIT=0
+
+KEY="loopback-bench-psk-0123456789abcdef"
+tmp="$(mktemp -d /tmp/wanrelay-loopbench.XXXXXX)"
+pids=()
+
+# Every background process gets its own process group (setsid), so stopping it also stops what it
+# forked (socat children). Only those groups are signalled.
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  pids=()
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "loopback-bench: interrupted" >&2; exit 130' INT TERM
+
+log() { echo "[loopback-bench] $*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# start NAME CMD... : runs CMD in the background in its own process group; sets LAST_PID.
+start() {
+  local name="$1"; shift
+  setsid "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
+  LAST_PID=$!
+  pids+=("$LAST_PID")
+}
+
+stop() {
+  local pid="$1" keep=() p
+  kill -TERM -- "-$pid" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  pids=("${keep[@]+"${keep[@]}"}")
+}
+
+# port VAR : a port free for TCP and UDP on this machine, below the ephemeral range, not yet handed out.
+handed_out=" "
+port() {
+  local p
+  for _ in $(seq 500); do
+    p=$((20000 + RANDOM % 12000))
+    case "$handed_out" in *" $p "*) continue ;; esac
+    if [ -z "$(ss -Htuan "sport = :$p" 2>/dev/null)" ]; then
+      handed_out+="$p "
+      printf -v "$1" '%s' "$p"
+      return 0
+    fi
+  done
+  log "no free port found"; exit 1
+}
+
+# wait_port PROTO(t|u) PORT PID NAME : waits until PORT listens; fails if PID died or after 30 s.
+wait_port() {
+  local proto="$1" p="$2" pid="$3" name="$4"
+  for _ in $(seq 300); do
+    if [ -n "$(ss -H"$proto"ln "sport = :$p" 2>/dev/null)" ]; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "$name exited: $(tail -n 3 "$tmp/$name.err" "$tmp/$name.out" 2>/dev/null | grep -v '^==>' | tr '\n' ' ')"
+      return 1
+    fi
+    sleep 0.1
+  done
+  log "$name: port $p not listening after 30 s"
+  return 1
+}
+
+# CPU seconds (user+system, incl. reaped children) of every process in process group PGID.
+cpu_seconds() {
+  local pgid="$1" hz total=0 f line rest
+  hz=$(getconf CLK_TCK)
+  for f in /proc/[0-9]*/stat; do
+    line=$(cat "$f" 2>/dev/null) || continue
+    rest=${line##*) }   # fields after "pid (comm) "
+    # shellcheck disable=SC2086
+    set -- $rest
+    [ "${3:-}" = "$pgid" ] || continue
+    total=$((total + ${12} + ${13} + ${14} + ${15}))
+  done
+  awk -v t="$total" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# ---- tools -----------------------------------------------------------------------------------
+missing=()
+for t in java javac curl ss setsid; do have "$t" || { log "required tool '$t' not found"; exit 1; }; done
+for t in iperf3 socat haproxy kcptun-server kcptun-client; do have "$t" || missing+=("$t"); done
+[ ${#missing[@]} -eq 0 ] || log "missing: ${missing[*]} (apt-get install iperf3 socat haproxy kcptun); their rows are skipped"
+have iperf3 || log "without iperf3 there are no throughput rows"
+
+# ---- relay jar and the Java helpers -----------------------------------------------------------
+jar="${WANRELAY_JAR:-}"
+if [ -z "$jar" ]; then
+  if [ ! -f relay-core/target/wanrelay.jar ]; then
+    log "building relay-core/target/wanrelay.jar"
+    ./mvnw -q -B package -DskipTests -pl relay-core -am || { log "build failed"; exit 1; }
+  fi
+  jar=relay-core/target/wanrelay.jar
+fi
+[ -f "$jar" ] || { log "no jar at $jar"; exit 1; }
+# Others may rebuild relay-core/target while this runs: use a private copy.
+cp "$jar" "$tmp/wanrelay.jar"
+jar="$tmp/wanrelay.jar"
+relay_version=$(java -jar "$jar" version 2>/dev/null | head -n 1)
+
+# The session load generator and reply server need only the JDK: compile them straight from the
+# test sources, so the bench does not depend on the rest of the test tree compiling.
+src=integration-tests/src/test/java/net/wanrelay/it/loopbench
+mkdir -p "$tmp/classes"
+javac -nowarn -d "$tmp/classes" "$src/ShortSession.java" "$src/ReplyServer.java" "$src/SessionLoad.java" \
+  || { log "javac of the session helpers failed"; exit 1; }
+
+# ---- results ----------------------------------------------------------------------------------
+declare -A R CPU NOTE   # R[key]=number (Gbit/s or sessions/s); NOTE[key]=why there is no number
+
+# iperf KEY PORT [PARALLEL] [PGIDS...] : one iperf3 run against PORT; records Gbit/s and proxy CPU.
+iperf() {
+  local key="$1" p="$2" par="${3:-1}" out before=() i=0 g cpu=0
+  shift 3 || shift $#
+  if ! have iperf3; then NOTE[$key]="skipped: iperf3 missing"; return; fi
+  for g in "$@"; do before+=("$(cpu_seconds "$g")"); done
+  log "iperf3 $key (port $p, -P $par, ${SECONDS_PER_CASE}s)"
+  out=$(timeout $((SECONDS_PER_CASE + OMIT + 30)) iperf3 -c 127.0.0.1 -p "$p" -t "$SECONDS_PER_CASE" \
+    -O "$OMIT" -P "$par" -f m 2>&1)
+  for g in "$@"; do
+    cpu=$(awk -v a="$cpu" -v b="$(cpu_seconds "$g")" -v c="${before[$i]}" 'BEGIN { print a + b - c }')
+    i=$((i + 1))
+  done
+  local mbit
+  mbit=$(printf '%s\n' "$out" | awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }')
+  if [ -n "$mbit" ]; then
+    R[$key]=$(awk -v m="$mbit" 'BEGIN { printf "%.3f", m / 1000 }')
+    [ $# -gt 0 ] && CPU[$key]=$(awk -v c="$cpu" -v s="$((SECONDS_PER_CASE + OMIT))" 'BEGIN { printf "%.2f", c / s }')
+  else
+    NOTE[$key]="failed: $(printf '%s\n' "$out" | grep -i error | head -n 1)"
+    log "iperf3 $key failed: $(printf '%s\n' "$out" | tail -n 3 | tr '\n' ' ')"
+    restart_iperf_server
+  fi
+}
+
+# sessions KEY PORT [PGIDS...] : short-session rate against PORT.
+sessions() {
+  local key="$1" p="$2" out before=() i=0 g cpu=0
+  shift 2
+  for g in "$@"; do before+=("$(cpu_seconds "$g")"); done
+  log "sessions $key (port $p, ${SECONDS_PER_CASE}s + 1s warm-up)"
+  out=$(timeout $((SECONDS_PER_CASE + 40)) java -cp "$tmp/classes" net.wanrelay.it.loopbench.SessionLoad \
+    --target "127.0.0.1:$p" --threads 8 --seconds "$SECONDS_PER_CASE" --warmup-seconds 1 2>&1)
+  for g in "$@"; do
+    cpu=$(awk -v a="$cpu" -v b="$(cpu_seconds "$g")" -v c="${before[$i]}" 'BEGIN { print a + b - c }')
+    i=$((i + 1))
+  done
+  local rate errors
+  rate=$(printf '%s\n' "$out" | sed -n 's/.* rate=\([0-9.]*\) .*/\1/p')
+  errors=$(printf '%s\n' "$out" | sed -n 's/.* errors=\([0-9]*\) .*/\1/p')
+  if [ -n "$rate" ]; then
+    R[$key]="$rate"
+    [ $# -gt 0 ] && CPU[$key]=$(awk -v c="$cpu" -v s="$((SECONDS_PER_CASE + 1))" 'BEGIN { printf "%.2f", c / s }')
+    [ "${errors:-0}" = 0 ] || NOTE[$key]="$errors errors: $(printf '%s\n' "$out" | sed -n 's/.*errors_by_kind=//p')"
+    SESSION_DETAIL[$key]=$(printf '%s\n' "$out" | sed -n 's/.*\(p50_us=[0-9]*\) \(p99_us=[0-9]*\).*/\1 \2/p')
+  else
+    NOTE[$key]="failed: $(printf '%s\n' "$out" | tail -n 1)"
+  fi
+}
+declare -A SESSION_DETAIL
+
+# relay NAME CONFIG_FILE ADMIN_PORT : starts a relay and waits for /healthz; sets LAST_PID.
+relay() {
+  local name="$1" cfg="$2" admin="$3"
+  if ! java -jar "$jar" check-config -c "$cfg" >"$tmp/$name.check" 2>&1; then
+    RELAY_ERROR="config rejected: $(tail -n 1 "$tmp/$name.check")"
+    return 1
+  fi
+  start "$name" java -jar "$jar" run -c "$cfg"
+  for _ in $(seq 300); do
+    if curl -fs -o /dev/null "http://127.0.0.1:$admin/healthz"; then return 0; fi
+    if ! kill -0 "$LAST_PID" 2>/dev/null; then
+      RELAY_ERROR="exited: $(cat "$tmp/$name.err" "$tmp/$name.out" 2>/dev/null | grep -v '^\s*at ' \
+        | grep -iE 'error|exception|not available' | head -n 1 \
+        | sed -E 's/^wanrelay: //; s/[a-z.]*(Exception|Error): //')"
+      [ -n "${RELAY_ERROR#exited: }" ] || RELAY_ERROR="exited: $(tail -n 2 "$tmp/$name.err" | tr '\n' ' ')"
+      wait "$LAST_PID" 2>/dev/null
+      return 1
+    fi
+    sleep 0.1
+  done
+  RELAY_ERROR="no /healthz on 127.0.0.1:$admin after 30 s"
+  return 1
+}
+
+metric_sum() { # metric_sum ADMIN_PORT REGEX : sum of the samples whose line matches REGEX
+  curl -fs "http://127.0.0.1:$1/metrics" | grep -E "$2" | awk '{ s += $NF } END { printf "%.0f", s }'
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- servers --------------------------------------------------------------------------------
+port IPERF
+restart_iperf_server() {
+  [ -n "${IPERF_PID:-}" ] && stop "$IPERF_PID"
+  start iperf3-server iperf3 -s -B 127.0.0.1 -p "$IPERF"
+  IPERF_PID=$LAST_PID
+  wait_port t "$IPERF" "$IPERF_PID" iperf3-server
+}
+if have iperf3; then restart_iperf_server || exit 1; fi
+
+port REPLY
+start reply-server java -cp "$tmp/classes" net.wanrelay.it.loopbench.ReplyServer --listen "127.0.0.1:$REPLY" --threads 8
+REPLY_PID=$LAST_PID
+wait_port t "$REPLY" "$REPLY_PID" reply-server || exit 1
+
+# ---- direct ---------------------------------------------------------------------------------
+iperf direct.single "$IPERF" 1
+iperf direct.p100 "$IPERF" 100
+sessions direct.sessions "$REPLY"
+
+# ---- wanrelay forward (via: direct) ----------------------------------------------------------
+port FWD_ADMIN; port FWD_IPERF; port FWD_REPLY
+cat >"$tmp/forward.yaml" <<EOF
+node: { id: fwd, admin: 127.0.0.1:$FWD_ADMIN }
+listeners:
+  - { name: iperf, protocol: tcp, listen: 127.0.0.1:$FWD_IPERF, target: 127.0.0.1:$IPERF, via: direct }
+  - { name: reply, protocol: tcp, listen: 127.0.0.1:$FWD_REPLY, target: 127.0.0.1:$REPLY, via: direct }
+EOF
+if relay forward "$tmp/forward.yaml" "$FWD_ADMIN"; then
+  FWD_PID=$LAST_PID
+  iperf forward.single "$FWD_IPERF" 1 "$FWD_PID"
+  sessions forward.sessions "$FWD_REPLY" "$FWD_PID"
+  stop "$FWD_PID"
+else
+  log "wanrelay forward not available: $RELAY_ERROR"
+  NOTE[forward.single]="not available: $RELAY_ERROR"; NOTE[forward.sessions]="${NOTE[forward.single]}"
+fi
+
+# ---- socat ----------------------------------------------------------------------------------
+if have socat; then
+  port SOCAT
+  start socat socat "TCP-LISTEN:$SOCAT,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$IPERF"
+  SOCAT_PID=$LAST_PID
+  if wait_port t "$SOCAT" "$SOCAT_PID" socat; then iperf socat.single "$SOCAT" 1 "$SOCAT_PID"
+  else NOTE[socat.single]="failed to start"; fi
+  stop "$SOCAT_PID"
+else
+  NOTE[socat.single]="skipped: socat missing"
+fi
+
+# ---- haproxy --------------------------------------------------------------------------------
+if have haproxy; then
+  port HAP_IPERF; port HAP_REPLY
+  cat >"$tmp/haproxy.cfg" <<EOF
+global
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend iperf
+  bind 127.0.0.1:$HAP_IPERF
+  default_backend iperf
+backend iperf
+  server s 127.0.0.1:$IPERF
+frontend reply
+  bind 127.0.0.1:$HAP_REPLY
+  default_backend reply
+backend reply
+  server s 127.0.0.1:$REPLY
+EOF
+  start haproxy haproxy -db -f "$tmp/haproxy.cfg"
+  HAP_PID=$LAST_PID
+  if wait_port t "$HAP_REPLY" "$HAP_PID" haproxy; then
+    iperf haproxy.single "$HAP_IPERF" 1 "$HAP_PID"
+    sessions haproxy.sessions "$HAP_REPLY" "$HAP_PID"
+  else
+    NOTE[haproxy.single]="failed to start: $(tail -n 1 "$tmp/haproxy.err")"; NOTE[haproxy.sessions]="${NOTE[haproxy.single]}"
+  fi
+  stop "$HAP_PID"
+else
+  NOTE[haproxy.single]="skipped: haproxy missing"; NOTE[haproxy.sessions]="${NOTE[haproxy.single]}"
+fi
+
+# ---- wanrelay pair (CP -> trunk -> SP) ----------------------------------------------------------
+port SP_ADMIN; port SP_TRUNK; port CP_ADMIN; port CP_IPERF; port CP_REPLY
+cat >"$tmp/sp.yaml" <<EOF
+node: { id: sp, admin: 127.0.0.1:$SP_ADMIN }
+trunk:
+  listen: 127.0.0.1:$SP_TRUNK
+  key: "$KEY"
+  allow: [ 127.0.0.0/8 ]
+EOF
+cat >"$tmp/cp.yaml" <<EOF
+node: { id: cp, admin: 127.0.0.1:$CP_ADMIN }
+listeners:
+  - { name: iperf, protocol: tcp, listen: 127.0.0.1:$CP_IPERF, target: 127.0.0.1:$IPERF, via: peer:sp }
+  - { name: reply, protocol: tcp, listen: 127.0.0.1:$CP_REPLY, target: 127.0.0.1:$REPLY, via: peer:sp }
+trunk:
+  peers:
+    - { name: sp, address: 127.0.0.1:$SP_TRUNK, key: "$KEY" }
+EOF
+PAIR_METRICS=""
+pair_error=""
+if relay sp "$tmp/sp.yaml" "$SP_ADMIN"; then
+  SP_PID=$LAST_PID
+  if relay cp "$tmp/cp.yaml" "$CP_ADMIN"; then
+    CP_PID=$LAST_PID
+    # The trunk comes up asynchronously; wait (bounded) for the CP to report it.
+    up=""
+    for _ in $(seq 150); do
+      up=$(metric_sum "$CP_ADMIN" '^wanrelay_trunk_up\{[^}]*peer="sp"')
+      [ "${up:-0}" -ge 1 ] 2>/dev/null && break
+      kill -0 "$CP_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if [ "${up:-0}" -ge 1 ] 2>/dev/null; then
+      iperf pair.single "$CP_IPERF" 1 "$CP_PID" "$SP_PID"
+      iperf pair.p100 "$CP_IPERF" 100 "$CP_PID" "$SP_PID"
+      sessions pair.sessions "$CP_REPLY" "$CP_PID" "$SP_PID"
+      for side in "cp:$CP_ADMIN" "sp:$SP_ADMIN"; do
+        PAIR_METRICS+="  ${side%%:*}: $(curl -fs "http://127.0.0.1:${side#*:}/metrics" \
+          | grep -E '^wanrelay_(trunk_bytes_total|trunk_up|session_bytes_total|trunk_reconnects_total|trunk_window_stalls_total|trunk_compression_saved_bytes_total)' \
+          | sort | sed '2,$s/^/      /')"$'\n'
+      done
+      cp_tx=$(metric_sum "$CP_ADMIN" '^wanrelay_trunk_bytes_total\{[^}]*direction="tx"')
+      sp_rx=$(metric_sum "$SP_ADMIN" '^wanrelay_trunk_bytes_total\{[^}]*direction="rx"')
+      PAIR_CHECK=$(awk -v t="${cp_tx:-0}" -v r="${sp_rx:-0}" 'BEGIN {
+        printf "CP trunk tx %.2f GB, SP trunk rx %.2f GB: %s", t / 1e9, r / 1e9,
+          (t > 1e6 && r > 1e6) ? "traffic crossed the trunk" : "WARNING: no trunk traffic counted" }')
+    else
+      pair_error="trunk to sp did not come up within 15 s (wanrelay_trunk_up{peer=\"sp\"} not 1)"
+      kill -0 "$CP_PID" 2>/dev/null || pair_error="cp exited: $(tail -n 2 "$tmp/cp.err" | tr '\n' ' ')"
+    fi
+    stop "$CP_PID"
+  else
+    pair_error="cp $RELAY_ERROR"
+  fi
+  stop "$SP_PID"
+else
+  pair_error="sp $RELAY_ERROR"
+fi
+if [ -n "$pair_error" ]; then
+  log "wanrelay pair not available: $pair_error"
+  for k in pair.single pair.p100 pair.sessions; do NOTE[$k]="pair not available (below)"; done
+fi
+
+# ---- kcptun pair ----------------------------------------------------------------------------
+if have kcptun-server && have kcptun-client; then
+  port KCP_UDP; port KCP_LOCAL
+  kflags=(--crypt none --nocomp --mode fast3 --sndwnd 4096 --rcvwnd 4096 --quiet)
+  start kcptun-server kcptun-server -l "127.0.0.1:$KCP_UDP" -t "127.0.0.1:$IPERF" "${kflags[@]}"
+  KS_PID=$LAST_PID
+  start kcptun-client kcptun-client -l "127.0.0.1:$KCP_LOCAL" -r "127.0.0.1:$KCP_UDP" "${kflags[@]}"
+  KC_PID=$LAST_PID
+  if wait_port u "$KCP_UDP" "$KS_PID" kcptun-server && wait_port t "$KCP_LOCAL" "$KC_PID" kcptun-client; then
+    iperf kcptun.single "$KCP_LOCAL" 1 "$KC_PID" "$KS_PID"
+    iperf kcptun.p100 "$KCP_LOCAL" 100 "$KC_PID" "$KS_PID"
+  else
+    NOTE[kcptun.single]="failed to start"; NOTE[kcptun.p100]="failed to start"
+  fi
+  stop "$KC_PID"; stop "$KS_PID"
+else
+  NOTE[kcptun.single]="skipped: kcptun missing"; NOTE[kcptun.p100]="${NOTE[kcptun.single]}"
+fi
+
+# ---- table ----------------------------------------------------------------------------------
+ratio() { # ratio A B : A/B with 2 decimals, or "-"
+  local a="${R[$1]:-}" b="${R[$2]:-}"
+  if [ -n "$a" ] && [ -n "$b" ]; then awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
+  else echo "-"; fi
+}
+# target KEY OTHER FACTOR TEXT : "TEXT: met/MISSED (needs X)" comparing R[KEY] >= FACTOR * R[OTHER]
+target() {
+  local a="${R[$1]:-}" b="${R[$2]:-}"
+  if [ -z "$a" ] || [ -z "$b" ]; then echo "$4: cannot check"; return; fi
+  awk -v a="$a" -v b="$b" -v f="$3" -v t="$4" 'BEGIN {
+    need = f * b; printf "%s: %s (%.2f x)", t, (a >= need ? "met" : "MISSED"), (b > 0 ? a / b : 0) }'
+}
+times() { # times KEY OTHER NAME : "= R x NAME"
+  local a="${R[$1]:-}" b="${R[$2]:-}"
+  if [ -z "$a" ] || [ -z "$b" ]; then echo "vs $3: cannot compare"; return; fi
+  awk -v a="$a" -v b="$b" -v n="$3" 'BEGIN { printf "= %.2f x %s", (b > 0 ? a / b : 0), n }'
+}
+row() { # row LABEL KEY UNIT BASE TARGET
+  local label="$1" key="$2" unit="$3" base="$4" tgt="${5:-}" value cpu note
+  if [ -n "${R[$key]:-}" ]; then
+    if [ "$unit" = Gbit/s ]; then value=$(printf '%8.2f %s' "${R[$key]}" "$unit")
+    else value=$(printf '%8.0f %s' "${R[$key]}" "$unit"); fi
+  else
+    value=$(printf '%8s %s' "-" "$unit")
+  fi
+  cpu="${CPU[$key]:--}"
+  note="${NOTE[$key]:-}"
+  [ -n "${SESSION_DETAIL[$key]:-}" ] && note="${SESSION_DETAIL[$key]}${note:+; $note}"
+  printf '%-30s %-20s %9s %9s  %s\n' "$label" "$value" "$(ratio "$key" "$base")" "$cpu" \
+    "${tgt}${tgt:+${note:+; }}${note}"
+}
+
+now=$(date -u '+%Y-%m-%d %H:%M UTC')
+{
+  echo
+  echo "wanrelay loopback benchmark, $now"
+  echo "host: $(nproc) vCPU, $(uname -r), $(java -version 2>&1 | head -n 1); ${relay_version:-wanrelay ?}"
+  echo "iperf3 ${SECONDS_PER_CASE}s per case after ${OMIT}s omitted; sessions ${SECONDS_PER_CASE}s after 1s warm-up, 8 client threads"
+  echo "load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares this machine)"
+  echo "proxy CPU = cores used by the proxy processes during the case (both ends for pairs)"
+  echo
+  printf '%-30s %-20s %9s %9s  %s\n' "case" "result" "vs direct" "proxy CPU" "target / notes"
+  printf '%s\n' "----------------------------------------------------------------------------------------------------------"
+  row "1 stream   direct"            direct.single    Gbit/s direct.single
+  row "1 stream   wanrelay forward"  forward.single   Gbit/s direct.single "$(target forward.single haproxy.single 1 '>= haproxy')"
+  row "1 stream   socat"             socat.single     Gbit/s direct.single
+  row "1 stream   haproxy"           haproxy.single   Gbit/s direct.single
+  row "1 stream   wanrelay pair"     pair.single      Gbit/s direct.single "$(target pair.single direct.single 0.30 '>= 0.30 x direct'); $(target pair.single kcptun.single 10 '>= 10 x kcptun')"
+  row "1 stream   kcptun pair"       kcptun.single    Gbit/s direct.single
+  row "100 streams direct"           direct.p100      Gbit/s direct.p100
+  row "100 streams wanrelay pair"    pair.p100        Gbit/s direct.p100 "$(times pair.p100 kcptun.p100 kcptun)"
+  row "100 streams kcptun pair"      kcptun.p100      Gbit/s direct.p100
+  row "1 KiB sessions direct"        direct.sessions  sess/s direct.sessions
+  row "1 KiB sessions haproxy"       haproxy.sessions sess/s direct.sessions
+  row "1 KiB sessions wanrelay fwd"  forward.sessions sess/s direct.sessions
+  row "1 KiB sessions wanrelay pair" pair.sessions    sess/s direct.sessions "$(target pair.sessions haproxy.sessions 0.5 '>= 0.5 x haproxy')"
+  echo
+  if [ -n "$PAIR_METRICS" ]; then
+    echo "relay counters after the pair run (${PAIR_CHECK:-}):"
+    printf '%s' "$PAIR_METRICS"
+  else
+    echo "wanrelay pair not available: $pair_error"
+  fi
+}
