@@ -17,6 +17,8 @@ public final class EmbeddedDefault {
   public static final int ECHO_PORT = 17000;
   public static final int TCP_PORT = 17001;
   public static final int UDP_PORT = 17001;
+  public static final int DIRECT_PORT = 17002;
+  public static final int TRUNK_PORT = 17800;
 
   private final EventLoopGroup group;
   private final EchoServer echo;
@@ -28,13 +30,29 @@ public final class EmbeddedDefault {
     this.config = config;
   }
 
-  static String yaml() {
+  /**
+   * One process plays both ends of a pair: its trunk listener (SP role) is also its own peer
+   * (CP role), so sessions really cross an authenticated trunk on loopback.
+   */
+  static String yaml(String key) {
     return """
         node: { id: embedded, admin: 127.0.0.1:9464, drain-timeout: 5s }
+        trunk:
+          listen: 127.0.0.1:%d
+          key: "%s"
+          allow: [ 127.0.0.1/32 ]
+          peers: [ { name: self, address: 127.0.0.1:%d, key: "%s", connections: 1 } ]
         listeners:
-          - { name: echo-tcp, protocol: tcp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d, via: direct }
-          - { name: echo-udp, protocol: udp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d, via: direct }
-        """.formatted(TCP_PORT, ECHO_PORT, UDP_PORT, ECHO_PORT);
+          - { name: echo-tcp, protocol: tcp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d, via: peer:self }
+          - { name: echo-udp, protocol: udp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d, via: peer:self }
+          - { name: echo-direct, protocol: tcp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d, via: direct }
+        """.formatted(TRUNK_PORT, key, TRUNK_PORT, key, TCP_PORT, ECHO_PORT, UDP_PORT, ECHO_PORT, DIRECT_PORT, ECHO_PORT);
+  }
+
+  private static String randomKey() {
+    byte[] bytes = new byte[24];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return java.util.HexFormat.of().formatHex(bytes);
   }
 
   public static EmbeddedDefault start() throws InterruptedException, ConfigException {
@@ -47,7 +65,7 @@ public final class EmbeddedDefault {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       throw e;
     }
-    return new EmbeddedDefault(group, echo, ConfigLoader.parse("<embedded default>", yaml()));
+    return new EmbeddedDefault(group, echo, ConfigLoader.parse("<embedded default>", yaml(randomKey())));
   }
 
   public RelayConfig config() {
@@ -55,9 +73,11 @@ public final class EmbeddedDefault {
   }
 
   public void describe(PrintWriter out, Relay relay) {
-    out.println("  embedded default: built-in echo target on 127.0.0.1:" + ECHO_PORT);
-    out.println("  try:  echo hello | nc -q1 127.0.0.1 " + TCP_PORT + "      (TCP through the relay)");
-    out.println("        echo hello | nc -u -w1 127.0.0.1 " + UDP_PORT + "    (UDP through the relay)");
+    out.println("  embedded default: a loopback relay pair (trunk on 127.0.0.1:" + TRUNK_PORT
+        + ") in front of a built-in echo target on 127.0.0.1:" + ECHO_PORT);
+    out.println("  try:  echo hello | nc -q1 127.0.0.1 " + TCP_PORT + "      (TCP over the trunk)");
+    out.println("        echo hello | nc -u -w1 127.0.0.1 " + UDP_PORT + "    (UDP over the trunk)");
+    out.println("        echo hello | nc -q1 127.0.0.1 " + DIRECT_PORT + "      (TCP, plain forward)");
     out.println("  stop with Ctrl-C");
   }
 

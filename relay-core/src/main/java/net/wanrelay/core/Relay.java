@@ -6,7 +6,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.Optional;
+import net.wanrelay.channel.PeerSpec;
+import net.wanrelay.channel.TrunkNode;
 import net.wanrelay.core.admin.AdminServer;
+import net.wanrelay.core.config.RelayConfig.PeerConfig;
+import net.wanrelay.core.config.RelayConfig.TrunkConfig;
+import net.wanrelay.core.transparent.TransparentContext;
+import net.wanrelay.core.transparent.TransparentMode;
+import net.wanrelay.core.trunk.TrunkTcpLegFactory;
+import net.wanrelay.core.trunk.TrunkUdpLegFactory;
 import net.wanrelay.core.config.RelayConfig;
 import net.wanrelay.core.config.RelayConfig.ListenerConfig;
 import net.wanrelay.core.config.RelayConfig.Protocol;
@@ -41,6 +50,8 @@ public final class Relay implements AutoCloseable {
   private EventLoopGroup boss;
   private EventLoopGroup workers;
   private AdminServer admin;
+  private TrunkNode trunk;
+  private TransparentMode transparent;
   private volatile boolean draining;
 
   public Relay(RelayConfig config) {
@@ -71,14 +82,46 @@ public final class Relay implements AutoCloseable {
     try {
       admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> !draining);
       admin.start(transport, boss);
+      if (config.trunk().isPresent()) {
+        trunk = startTrunk(config.trunk().get());
+      }
       for (ListenerConfig l : config.listeners()) {
         startListener(l);
+      }
+      if (config.intercept().isPresent()) {
+        transparent = TransparentMode.start(new TransparentContext(
+            config, transport, boss, workers, metrics, limiter, Optional.ofNullable(trunk)));
       }
     } catch (Exception e) {
       close();
       throw e;
     }
     return this;
+  }
+
+  private TrunkNode startTrunk(TrunkConfig t) throws InterruptedException {
+    TrunkNode.Builder b = TrunkNode.builder()
+        .nodeId(config.node().id())
+        .eventLoopGroup(workers)
+        .meterRegistry(metrics.registry())
+        .allow(t.allow())
+        .congestionControl(t.congestionControl())
+        .compression(t.compression());
+    t.listen().ifPresent(l -> b.listen(l.resolve()));
+    t.key().ifPresent(b::serverKey);
+    for (PeerConfig p : t.peers()) {
+      b.peer(new PeerSpec(p.name(), p.address().host(), p.address().port(), p.key(), p.connections()));
+    }
+    TrunkNode node = b.build().start();
+    t.listen().ifPresent(l -> log.info("trunk: accepting peers on {}, allowed destinations {}", node.boundAddress(), t.allow()));
+    for (PeerConfig p : t.peers()) {
+      log.info("trunk: peer {} at {} ({} connections)", p.name(), p.address(), p.connections());
+    }
+    return node;
+  }
+
+  public Optional<TrunkNode> trunk() {
+    return Optional.ofNullable(trunk);
   }
 
   private void startListener(ListenerConfig l) throws InterruptedException {
@@ -103,14 +146,14 @@ public final class Relay implements AutoCloseable {
     if (via.kind() == Via.Kind.DIRECT) {
       return new DirectLegFactory(transport, metrics, config.limits().connectTimeout(), config.limits().idleTimeout());
     }
-    throw new IllegalStateException("via " + via + ": the trunk is not available in this build");
+    return new TrunkTcpLegFactory(trunk.link(via.peer()), metrics, config.limits().idleTimeout());
   }
 
   private UdpLegFactory udpLegs(Via via) {
     if (via.kind() == Via.Kind.DIRECT) {
       return new DirectUdpLegFactory(transport);
     }
-    throw new IllegalStateException("via " + via + ": the trunk is not available in this build");
+    return new TrunkUdpLegFactory(trunk.link(via.peer()));
   }
 
   public List<TcpListener> tcpListeners() {
@@ -132,6 +175,10 @@ public final class Relay implements AutoCloseable {
   public long shutdown(Duration drainTimeout) {
     draining = true;
     tcpListeners.forEach(TcpListener::stopAccepting);
+    if (transparent != null) {
+      transparent.close();
+      transparent = null;
+    }
     long deadline = System.nanoTime() + drainTimeout.toNanos();
     while (metrics.activeSessions() - udpFlowCount() > 0 && System.nanoTime() < deadline) {
       try {
@@ -142,6 +189,11 @@ public final class Relay implements AutoCloseable {
       }
     }
     long left = Math.max(0, metrics.activeSessions() - udpFlowCount());
+    if (trunk != null) {
+      // GOAWAY to peers: they stop opening streams here; what is still open is closed.
+      trunk.shutdown(Duration.ofMillis(Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
+      trunk = null;
+    }
     close();
     return left;
   }
@@ -159,6 +211,12 @@ public final class Relay implements AutoCloseable {
     draining = true;
     tcpListeners.forEach(TcpListener::stopAccepting);
     udpListeners.forEach(UdpListener::stop);
+    if (transparent != null) {
+      transparent.close();
+    }
+    if (trunk != null) {
+      trunk.shutdown(Duration.ZERO);
+    }
     if (admin != null) {
       admin.stop();
     }

@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 /** The {@code wanrelay} command line. Exit codes: 0 ok, 1 runtime failure, 2 bad config or usage. */
 @Command(name = "wanrelay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "TCP/UDP relay for WAN links, deployed in pairs.",
-    subcommands = {Main.Run.class, Main.CheckConfig.class, Main.VersionCommand.class})
+    subcommands = {Main.Run.class, Main.CheckConfig.class, Main.VersionCommand.class,
+        net.wanrelay.core.transparent.RulesCommand.class})
 public final class Main {
   public static final int EXIT_CONFIG = 2;
 

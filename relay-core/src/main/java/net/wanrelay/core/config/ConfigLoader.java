@@ -14,7 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import net.wanrelay.core.config.RelayConfig.DiscoveryConfig;
+import net.wanrelay.core.config.RelayConfig.InterceptConfig;
 import net.wanrelay.core.config.RelayConfig.LimitsConfig;
+import net.wanrelay.discovery.rules.Cidr;
+import net.wanrelay.discovery.rules.InPathRule;
+import net.wanrelay.discovery.rules.PeeringRule;
+import net.wanrelay.discovery.rules.PortSet;
 import net.wanrelay.core.config.RelayConfig.ListenerConfig;
 import net.wanrelay.core.config.RelayConfig.NodeConfig;
 import net.wanrelay.core.config.RelayConfig.PeerConfig;
@@ -61,8 +67,10 @@ public final class ConfigLoader {
     LimitsConfig limits = limits(top.optionalSection("limits"));
     Optional<TrunkConfig> trunk = trunk(top.optionalSection("trunk"), baseDir);
     List<ListenerConfig> listeners = listeners(top, trunk);
+    Optional<InterceptConfig> intercept = intercept(top.optionalSection("intercept"), trunk);
+    DiscoveryConfig discovery = discovery(top.optionalSection("discovery"));
     top.finish();
-    return new RelayConfig(node, listeners, trunk, limits);
+    return new RelayConfig(node, listeners, trunk, limits, intercept, discovery);
   }
 
   private static Node compose(String fileName, Reader reader) throws ConfigException {
@@ -241,6 +249,105 @@ public final class ConfigLoader {
       result.add(new ListenerConfig(name, protocol, listen, target, via));
     }
     return result;
+  }
+
+  private static Optional<InterceptConfig> intercept(Optional<ConfigSection> maybe, Optional<TrunkConfig> trunk)
+      throws ConfigException {
+    if (maybe.isEmpty()) {
+      return Optional.empty();
+    }
+    ConfigSection s = maybe.get();
+    List<Integer> tcpPorts = s.list("tcp-ports", ConfigLoader::port);
+    List<Integer> udpPorts = s.list("udp-ports", ConfigLoader::port);
+    boolean transparentSource = s.bool("transparent-source", true);
+    boolean applyRules = s.bool("apply-rules", true);
+    HostPort tproxy = s.optional("tproxy-listen", HostPort::parse).orElse(new HostPort("0.0.0.0", 7777));
+    List<InPathRule> inPath = new ArrayList<>();
+    Set<String> peerNames = new HashSet<>();
+    trunk.ifPresent(t -> t.peers().forEach(p -> peerNames.add(p.name())));
+    for (ConfigSection r : s.sections("in-path-rules")) {
+      Cidr dst = r.optional("dst", Cidr::parse).orElse(Cidr.ANY_V4);
+      PortSet ports = r.optional("port", PortSet::parse).orElse(PortSet.ANY);
+      String action = r.string("action");
+      InPathRule rule = switch (action) {
+        case "auto-discover" -> new InPathRule(dst, ports, InPathRule.Action.AUTO_DISCOVER, null, null);
+        case "pass-through" -> new InPathRule(dst, ports, InPathRule.Action.PASS_THROUGH, null, null);
+        case "deny" -> new InPathRule(dst, ports, InPathRule.Action.DENY, null, null);
+        case "fixed-target" -> {
+          String peer = r.string("peer");
+          Optional<String> backup = r.optionalString("backup");
+          for (String name : backup.isPresent() ? List.of(peer, backup.get()) : List.of(peer)) {
+            if (!peerNames.contains(name)) {
+              throw r.error(name.equals(peer) ? "peer" : "backup", "no trunk peer named '" + name + "'");
+            }
+          }
+          yield new InPathRule(dst, ports, InPathRule.Action.FIXED_TARGET, peer, backup.orElse(null));
+        }
+        default -> throw r.error("action", "'" + action + "' is not auto-discover, fixed-target, pass-through or deny");
+      };
+      r.finish();
+      inPath.add(rule);
+    }
+    List<PeeringRule> peering = new ArrayList<>();
+    for (ConfigSection r : s.sections("peering-rules")) {
+      Cidr src = r.optional("src", Cidr::parse).orElse(Cidr.ANY_V4);
+      Cidr dst = r.optional("dst", Cidr::parse).orElse(Cidr.ANY_V4);
+      PortSet ports = r.optional("port", PortSet::parse).orElse(PortSet.ANY);
+      String action = r.string("action");
+      PeeringRule.Action a = switch (action) {
+        case "accept" -> PeeringRule.Action.ACCEPT;
+        case "pass-through" -> PeeringRule.Action.PASS_THROUGH;
+        default -> throw r.error("action", "'" + action + "' is not accept or pass-through");
+      };
+      r.finish();
+      peering.add(new PeeringRule(src, dst, ports, a));
+    }
+    s.finish();
+    return Optional.of(new InterceptConfig(tcpPorts, udpPorts, transparentSource, applyRules, tproxy, inPath, peering));
+  }
+
+  private static DiscoveryConfig discovery(Optional<ConfigSection> maybe) throws ConfigException {
+    DiscoveryConfig defaults = new DiscoveryConfig(253, Optional.of(0x5752), Duration.ofMinutes(30),
+        Duration.ofMinutes(5), Duration.ofMinutes(60), Duration.ofSeconds(3), Optional.empty());
+    if (maybe.isEmpty()) {
+      return defaults;
+    }
+    ConfigSection s = maybe.get();
+    int kind = s.integer("option-kind", 253, 1, 255);
+    if (kind <= 8) {
+      throw s.error("option-kind", kind + " is a standard TCP option kind; use 253/254 (experimental) or an unassigned kind");
+    }
+    Optional<Integer> exid = s.optional("exid", ConfigLoader::exid);
+    if (kind >= 253 && exid.isEmpty()) {
+      exid = Optional.of(0x5752);
+    }
+    if (kind < 253 && exid.isPresent()) {
+      throw s.error("exid", "an ExID is only used with the experimental kinds 253 and 254");
+    }
+    DiscoveryConfig d = new DiscoveryConfig(kind, exid,
+        positive(s, "peer-ttl", defaults.peerTtl()),
+        positive(s, "no-peer-ttl", defaults.noPeerTtl()),
+        positive(s, "hold-down", defaults.holdDown()),
+        positive(s, "probe-timeout", defaults.probeTimeout()),
+        s.optional("advertise", HostPort::parse));
+    s.finish();
+    return d;
+  }
+
+  private static int port(String text) {
+    return HostPort.parse("0.0.0.0:" + text).port();
+  }
+
+  private static int exid(String text) {
+    try {
+      int v = text.startsWith("0x") ? Integer.parseInt(text.substring(2), 16) : Integer.parseInt(text);
+      if (v < 0 || v > 0xffff) {
+        throw new IllegalArgumentException(text + " out of range (0-0xffff)");
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a 16-bit number");
+    }
   }
 
   private static Protocol protocol(String text) {

@@ -6,7 +6,12 @@ import java.util.Optional;
 
 /** The whole validated configuration. Built only by {@link ConfigLoader}; never half-valid. */
 public record RelayConfig(
-    NodeConfig node, List<ListenerConfig> listeners, Optional<TrunkConfig> trunk, LimitsConfig limits) {
+    NodeConfig node,
+    List<ListenerConfig> listeners,
+    Optional<TrunkConfig> trunk,
+    LimitsConfig limits,
+    Optional<InterceptConfig> intercept,
+    DiscoveryConfig discovery) {
 
   public enum Protocol { TCP, UDP }
 
@@ -41,6 +46,33 @@ public record RelayConfig(
       List<PeerConfig> peers,
       String congestionControl,
       String compression) {}
+
+  /**
+   * Transparent mode (Linux, NET_ADMIN): ports intercepted by TPROXY, in-path rules (CP) and
+   * peering rules (SP). {@code applyRules}: {@code run} writes the kernel rules at start and
+   * removes them on exit.
+   */
+  public record InterceptConfig(
+      List<Integer> tcpPorts,
+      List<Integer> udpPorts,
+      boolean transparentSource,
+      boolean applyRules,
+      HostPort tproxyListen,
+      List<net.wanrelay.discovery.rules.InPathRule> inPathRules,
+      List<net.wanrelay.discovery.rules.PeeringRule> peeringRules) {}
+
+  /**
+   * Discovery: the probe option, PMT lifetimes, and (SP role) the trunk address advertised in
+   * probe responses.
+   */
+  public record DiscoveryConfig(
+      int optionKind,
+      Optional<Integer> exid,
+      Duration peerTtl,
+      Duration noPeerTtl,
+      Duration holdDown,
+      Duration probeTimeout,
+      Optional<HostPort> advertise) {}
 
   /** Limits applied to every route. */
   public record LimitsConfig(
