@@ -84,11 +84,24 @@ public final class DedupEncoder {
   /** Encodes all readable bytes of {@code in} (advancing its reader index; not released). */
   public void encode(ByteBuf in, Consumer<DedupToken> out) {
     while (in.isReadable()) {
-      int n = Math.min(Math.min(in.readableBytes(), chunk.length - chunkLength), SLICE);
-      in.getBytes(in.readerIndex(), chunk, chunkLength, n);
-      int cut = chunker.nextCut(chunk, chunkLength, n);
+      int n = Math.min(in.readableBytes(), chunk.length - chunkLength);
+      int cut;
+      if (in.hasArray()) {
+        // Heap: find the cut in place, then copy exactly the bytes of the current chunk.
+        cut = chunker.nextCut(in, in.readerIndex(), n);
+      } else {
+        // Direct: a bulk copy plus an array scan beats a per-byte walk of native memory; bytes
+        // copied past the cut are simply copied again next round (at most one slice per chunk).
+        n = Math.min(n, SLICE);
+        in.getBytes(in.readerIndex(), chunk, chunkLength, n);
+        cut = chunker.nextCut(chunk, chunkLength, n);
+      }
       int used = cut < 0 ? n : cut;
-      in.skipBytes(used);
+      if (in.hasArray()) {
+        in.readBytes(chunk, chunkLength, used);
+      } else {
+        in.skipBytes(used);
+      }
       chunkLength += used;
       plainBytes += used;
       metrics.plainBytes.add(used);

@@ -1,5 +1,7 @@
 package net.wanrelay.channel.dedup;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
 import java.util.SplittableRandom;
 
 /**
@@ -10,8 +12,8 @@ import java.util.SplittableRandom;
  * a forced cut at {@code max}. Boundaries depend only on the bytes since the previous boundary, so
  * an insertion shifts the boundaries near it and the chunking falls back into step after it.
  *
- * <p>Streaming: feed any slices with {@link #nextCut}; the state carries across calls. Not
- * thread-safe.
+ * <p>Streaming: feed any slices (byte arrays or ByteBufs) with {@code nextCut}; the state carries
+ * across calls. Not thread-safe.
  */
 public final class GearChunker {
   /** The gear table is fixed forever: stored chunks from earlier runs stay reachable. */
@@ -78,6 +80,43 @@ public final class GearChunker {
     length += len;
     return -1;
   }
+
+  /**
+   * Same as {@link #nextCut(byte[], int, int)} over {@code buf[index..index+len)} (reader and writer
+   * indexes untouched). Heap buffers are scanned in place; direct and composite buffers through
+   * {@link ByteBuf#forEachByte}, without copying.
+   */
+  public int nextCut(ByteBuf buf, int index, int len) {
+    if (buf.hasArray()) {
+      return nextCut(buf.array(), buf.arrayOffset() + index, len);
+    }
+    int skip = length < params.minSize() ? Math.min(params.minSize() - length, len) : 0;
+    scanner.hash = hash;
+    scanner.length = length + skip;
+    int stop = len == skip ? -1 : buf.forEachByte(index + skip, len - skip, scanner);
+    if (stop >= 0) {
+      return cut(stop - index + 1);
+    }
+    hash = scanner.hash;
+    length += len;
+    return -1;
+  }
+
+  /** The per-byte step of {@link #nextCut(ByteBuf, int, int)}; stops on the byte that ends a chunk. */
+  private final class Scanner implements ByteProcessor {
+    long hash;
+    int length;
+
+    @Override
+    public boolean process(byte value) {
+      hash = (hash << 1) + GEAR[value & 0xff];
+      length++;
+      long mask = length <= params.avgSize() ? maskSmall : maskLarge;
+      return (hash & mask) != 0 && length < params.maxSize();
+    }
+  }
+
+  private final Scanner scanner = new Scanner();
 
   /** Forgets the current chunk (e.g. at the end of a stream). */
   public void reset() {

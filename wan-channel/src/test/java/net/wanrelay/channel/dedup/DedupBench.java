@@ -39,6 +39,8 @@ public final class DedupBench {
       ChunkStore sender = ChunkStore.inMemory(2L * random.length);
       speed("encoder, cold store (literals)", measure, best, random, data -> encode(sender, data));
       speed("encoder, warm store (refs)", measure, best, random, data -> encode(sender, data));
+      speed("encoder, cold store, direct ByteBuf", measure, best, random,
+          data -> encodeDirect(ChunkStore.inMemory(2L * data.length), data));
       ChunkStore receiver = ChunkStore.inMemory(2L * random.length);
       java.util.List<DedupToken> literals = tokens(ChunkStore.inMemory(2L * random.length), random);
       speed("decoder, literals (verify+store)", measure, best, random, data -> decode(receiver, literals));
@@ -101,6 +103,20 @@ public final class DedupBench {
       encoder.encode(data, off, Math.min(BATCH, data.length - off), t -> sink++);
     }
     encoder.finish(t -> sink++);
+  }
+
+  private static void encodeDirect(ChunkStore store, byte[] data) {
+    DedupEncoder encoder = new DedupEncoder(store, ChunkingParams.DEFAULT, 32L << 20);
+    ByteBuf direct = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(BATCH);
+    try {
+      for (int off = 0; off < data.length; off += BATCH) {
+        direct.clear().writeBytes(data, off, Math.min(BATCH, data.length - off));
+        encoder.encode(direct, t -> sink++);
+      }
+      encoder.finish(t -> sink++);
+    } finally {
+      direct.release();
+    }
   }
 
   private static java.util.List<DedupToken> tokens(ChunkStore store, byte[] data) {

@@ -68,6 +68,48 @@ class DedupRoundTripTest {
   }
 
   @Test
+  void directHeapAndCompositeInputGiveTheSameTokens() {
+    byte[] data = DedupTestData.random(1 << 20, 107);
+    io.netty.buffer.ByteBufAllocator alloc = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
+    String expected = null;
+    for (int kind = 0; kind < 3; kind++) {
+      DedupEncoder encoder = new DedupEncoder(ChunkStore.inMemory(8 << 20));
+      io.netty.buffer.ByteBuf wire = io.netty.buffer.Unpooled.buffer();
+      java.util.SplittableRandom random = new java.util.SplittableRandom(kind);
+      int off = 0;
+      while (off < data.length) {
+        int n = Math.min(data.length - off, 1 + random.nextInt(100_000));
+        io.netty.buffer.ByteBuf in;
+        if (kind == 0) {
+          in = alloc.directBuffer(n).writeBytes(data, off, n);
+        } else if (kind == 1) {
+          in = alloc.heapBuffer(n).writeBytes(data, off, n);
+        } else {
+          int half = n / 2;
+          in = alloc.compositeBuffer()
+              .addComponent(true, alloc.directBuffer().writeBytes(data, off, half))
+              .addComponent(true, alloc.heapBuffer().writeBytes(data, off + half, n - half));
+        }
+        try {
+          encoder.encode(in, t -> DedupTokenCodec.write(t, wire));
+          assertThat(in.isReadable()).isFalse();
+        } finally {
+          in.release();
+        }
+        off += n;
+      }
+      encoder.finish(t -> DedupTokenCodec.write(t, wire));
+      String hash = Hashes.sha256Hex(io.netty.buffer.ByteBufUtil.getBytes(wire));
+      wire.release();
+      if (expected == null) {
+        expected = hash;
+      } else {
+        assertThat(hash).as("token stream for input kind %d", kind).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
   void onePercentChangedSendsAtMostTenPercentLiterals() {
     ChunkStore sender = ChunkStore.inMemory(64 << 20);
     ChunkStore receiver = ChunkStore.inMemory(64 << 20);

@@ -68,6 +68,45 @@ class GearChunkerTest {
   }
 
   @Test
+  void byteBufInputCutsExactlyLikeArrays() {
+    byte[] data = DedupTestData.random(1 << 20, 12);
+    List<Integer> expected = chunkLengths(ChunkingParams.DEFAULT, data, 1 << 20, 13);
+    io.netty.buffer.ByteBuf direct = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
+    io.netty.buffer.CompositeByteBuf composite = io.netty.buffer.Unpooled.compositeBuffer();
+    composite.addComponent(true, io.netty.buffer.Unpooled.directBuffer().writeBytes(data, 0, 300_001));
+    composite.addComponent(true, io.netty.buffer.Unpooled.wrappedBuffer(data, 300_001, data.length - 300_001));
+    try {
+      for (io.netty.buffer.ByteBuf buf : List.of(direct, composite, io.netty.buffer.Unpooled.wrappedBuffer(data))) {
+        for (int maxSlice : new int[] {97, 5000, 1 << 20}) {
+          GearChunker chunker = new GearChunker(ChunkingParams.DEFAULT);
+          SplittableRandom random = new SplittableRandom(maxSlice);
+          List<Integer> lengths = new ArrayList<>();
+          int chunkStart = 0;
+          int pos = 0;
+          while (pos < data.length) {
+            int n = Math.min(data.length - pos, 1 + random.nextInt(maxSlice));
+            int cut = chunker.nextCut(buf, pos, n);
+            if (cut < 0) {
+              pos += n;
+            } else {
+              pos += cut;
+              lengths.add(pos - chunkStart);
+              chunkStart = pos;
+            }
+          }
+          if (chunkStart < data.length) {
+            lengths.add(data.length - chunkStart);
+          }
+          assertThat(lengths).as("%s, slices up to %d", buf.getClass().getSimpleName(), maxSlice).isEqualTo(expected);
+        }
+      }
+    } finally {
+      direct.release();
+      composite.release();
+    }
+  }
+
+  @Test
   void anInsertionChangesOnlyTheChunksNearIt() {
     byte[] data = DedupTestData.random(2 << 20, 8);
     Set<String> before = chunkSet(data);
