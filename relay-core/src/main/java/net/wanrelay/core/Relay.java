@@ -107,6 +107,10 @@ public final class Relay implements AutoCloseable {
         .allow(t.allow())
         .congestionControl(t.congestionControl())
         .compression(t.compression());
+    if (config.intercept().map(RelayConfig.InterceptConfig::transparentSource).orElse(false)) {
+      // SP in transparent mode: server legs leave from the client's own address (IP_TRANSPARENT)
+      b.settings(net.wanrelay.channel.TrunkSettings.defaults().toBuilder().transparentSource(true).build());
+    }
     t.listen().ifPresent(l -> b.listen(l.resolve()));
     t.key().ifPresent(b::serverKey);
     for (PeerConfig p : t.peers()) {

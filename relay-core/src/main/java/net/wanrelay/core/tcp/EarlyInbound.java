@@ -12,7 +12,7 @@ import java.util.ArrayDeque;
  * arrives (even with AUTO_READ off), so data and the half-close can come before the copy handlers
  * exist; this handler keeps them and hands them over in order.
  */
-final class EarlyInbound extends ChannelInboundHandlerAdapter {
+public final class EarlyInbound extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
   private boolean inputShutdown;
 

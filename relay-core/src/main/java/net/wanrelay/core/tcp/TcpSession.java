@@ -23,7 +23,7 @@ public final class TcpSession {
   long bytesClientToServer;
   long bytesServerToClient;
 
-  TcpSession(Channel client, Route route, InetSocketAddress target, RelayMetrics metrics, SessionLimiter limiter) {
+  public TcpSession(Channel client, Route route, InetSocketAddress target, RelayMetrics metrics, SessionLimiter limiter) {
     this.client = client;
     this.route = route;
     this.target = target;
