@@ -90,6 +90,7 @@ class TopologyTest {
           rtts.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e6,
           rtts.stream().mapToLong(Long::longValue).max().orElseThrow() / 1e6);
       assertThat(medianMs).isBetween(45.0, 55.0);
+      assertThat(echo.received()).isEqualTo(33); // every probe reached the server once
     }
   }
 }

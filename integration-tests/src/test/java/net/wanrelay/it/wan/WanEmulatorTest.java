@@ -31,6 +31,7 @@ class WanEmulatorTest {
       List<Long> rtts = Traffic.udpRoundTrips(c, 20, 64);
       assertThat(rtts).hasSize(20);
       assertThat(Traffic.median(rtts) / 1e6).isBetween(36.0, 44.0);
+      assertThat(echo.received()).isEqualTo(23);
     }
   }
 
