@@ -32,7 +32,8 @@ public final class DedupDecoder {
   private final int maxChunk;
   private final long maxQueuedBytes;
 
-  private final byte[] partial;
+  /** Raw bytes of the unfinished chunk; allocated on the first Raw (most streams never flush mid-chunk). */
+  private byte[] partial;
   private int partialLength;
 
   private final ArrayDeque<DedupToken> queue = new ArrayDeque<>();
@@ -64,7 +65,6 @@ public final class DedupDecoder {
     this.store = store;
     this.maxChunk = maxChunk;
     this.maxQueuedBytes = maxQueuedBytes;
-    this.partial = new byte[maxChunk];
   }
 
   public DedupDecoder(ChunkStore store) {
@@ -151,6 +151,9 @@ public final class DedupDecoder {
       byte[] data = raw.data();
       if (partialLength + data.length > maxChunk) {
         throw new DedupException("raw bytes exceed the chunk limit " + maxChunk);
+      }
+      if (partial == null) {
+        partial = new byte[maxChunk];
       }
       System.arraycopy(data, 0, partial, partialLength, data.length);
       partialLength += data.length;
