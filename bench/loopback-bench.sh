@@ -8,9 +8,9 @@
 #      wanrelay forward, wanrelay pair
 # plus the relays' trunk byte counters after the pair run and the CPU each proxy used.
 #
-#   bench/loopback-bench.sh            full run (8 s per case, about 3 minutes)
-#   bench/loopback-bench.sh --quick    3 s per case, about 1 minute
-#   bench/loopback-bench.sh --seconds N
+#   bench/loopback-bench.sh            full run: 2 rounds of 8 s per case, best round counts (~6 min)
+#   bench/loopback-bench.sh --quick    1 round of 3 s per case (~1.5 min)
+#   bench/loopback-bench.sh --seconds N --rounds N
 #   WANRELAY_JAR=/path/wanrelay.jar bench/loopback-bench.sh     use that jar (no build)
 #
 # Needs: java 17, iperf3, socat, haproxy, kcptun (apt-get install iperf3 socat haproxy kcptun),
@@ -20,9 +20,11 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_CASE=8
 OMIT=2
+ROUNDS=2
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) SECONDS_PER_CASE=3; OMIT=1 ;;
+    --quick) SECONDS_PER_CASE=3; OMIT=1; ROUNDS=1 ;;
+    --rounds) ROUNDS="${2:?--rounds needs a value}"; shift ;;
     --seconds) SECONDS_PER_CASE="${2:?--seconds needs a value}"; shift ;;
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "loopback-bench: unknown option $1 (try --help)" >&2; exit 2 ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$SECONDS_PER_CASE" in ''|*[!0-9]*) echo "loopback-bench: --seconds needs a whole number" >&2; exit 2 ;; esac
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "loopback-bench: --rounds needs a whole number >= 1" >&2; exit 2 ;; esac
 [ "$SECONDS_PER_CASE" -ge 1 ] || { echo "loopback-bench: --seconds must be >= 1" >&2; exit 2; }
 [ "$SECONDS_PER_CASE" -gt "$OMIT" ] || OMIT=0
 
@@ -149,59 +152,64 @@ mkdir -p "$tmp/classes"
 javac -nowarn -d "$tmp/classes" "$src/ShortSession.java" "$src/ReplyServer.java" "$src/SessionLoad.java" \
   || { log "javac of the session helpers failed"; exit 1; }
 
-# ---- results ----------------------------------------------------------------------------------
-declare -A R CPU NOTE   # R[key]=number (Gbit/s or sessions/s); NOTE[key]=why there is no number
+# ---- cases ----------------------------------------------------------------------------------
+# A case is KEY -> port (+ the process groups whose CPU it is charged with). Proxies are all started
+# first; then every case runs in each round, the order reversed every other round, and the best
+# round counts (other work on this machine makes single runs noisy).
+declare -A PORT PGIDS R RUNS CPU NOTE DETAIL
 
-# iperf KEY PORT [PARALLEL] [PGIDS...] : one iperf3 run against PORT; records Gbit/s and proxy CPU.
-iperf() {
-  local key="$1" p="$2" par="${3:-1}" out before=() i=0 g cpu=0
-  shift 3 || shift $#
-  if ! have iperf3; then NOTE[$key]="skipped: iperf3 missing"; return; fi
-  for g in "$@"; do before+=("$(cpu_seconds "$g")"); done
-  log "iperf3 $key (port $p, -P $par, ${SECONDS_PER_CASE}s)"
-  out=$(timeout $((SECONDS_PER_CASE + OMIT + 30)) iperf3 -c 127.0.0.1 -p "$p" -t "$SECONDS_PER_CASE" \
-    -O "$OMIT" -P "$par" -f m 2>&1)
-  for g in "$@"; do
-    cpu=$(awk -v a="$cpu" -v b="$(cpu_seconds "$g")" -v c="${before[$i]}" 'BEGIN { print a + b - c }')
-    i=$((i + 1))
-  done
-  local mbit
-  mbit=$(printf '%s\n' "$out" | awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }')
-  if [ -n "$mbit" ]; then
-    R[$key]=$(awk -v m="$mbit" 'BEGIN { printf "%.3f", m / 1000 }')
-    [ $# -gt 0 ] && CPU[$key]=$(awk -v c="$cpu" -v s="$((SECONDS_PER_CASE + OMIT))" 'BEGIN { printf "%.2f", c / s }')
-  else
-    NOTE[$key]="failed: $(printf '%s\n' "$out" | grep -i error | head -n 1)"
-    log "iperf3 $key failed: $(printf '%s\n' "$out" | tail -n 3 | tr '\n' ' ')"
-    restart_iperf_server
+add_case() { # add_case KEY PORT [PGIDS...]
+  local key="$1"; PORT[$key]="$2"; shift 2; PGIDS[$key]="$*"
+}
+
+# record KEY VALUE CPU DETAIL : keeps every round's value, and the best one with its CPU and detail
+record() {
+  RUNS[$1]="${RUNS[$1]:+${RUNS[$1]} / }$(awk -v v="$2" 'BEGIN { printf (v < 100 ? "%.2f" : "%.0f"), v }')"
+  if [ -z "${R[$1]:-}" ] || awk -v a="$2" -v b="${R[$1]}" 'BEGIN { exit !(a > b) }'; then
+    R[$1]="$2"; CPU[$1]="$3"; DETAIL[$1]="$4"
   fi
 }
 
-# sessions KEY PORT [PGIDS...] : short-session rate against PORT.
-sessions() {
-  local key="$1" p="$2" out before=() i=0 g cpu=0
-  shift 2
-  for g in "$@"; do before+=("$(cpu_seconds "$g")"); done
-  log "sessions $key (port $p, ${SECONDS_PER_CASE}s + 1s warm-up)"
-  out=$(timeout $((SECONDS_PER_CASE + 40)) java -cp "$tmp/classes" net.wanrelay.it.loopbench.SessionLoad \
-    --target "127.0.0.1:$p" --threads 8 --seconds "$SECONDS_PER_CASE" --warmup-seconds 1 2>&1)
-  for g in "$@"; do
-    cpu=$(awk -v a="$cpu" -v b="$(cpu_seconds "$g")" -v c="${before[$i]}" 'BEGIN { print a + b - c }')
-    i=$((i + 1))
-  done
-  local rate errors
-  rate=$(printf '%s\n' "$out" | sed -n 's/.* rate=\([0-9.]*\) .*/\1/p')
-  errors=$(printf '%s\n' "$out" | sed -n 's/.* errors=\([0-9]*\) .*/\1/p')
-  if [ -n "$rate" ]; then
-    R[$key]="$rate"
-    [ $# -gt 0 ] && CPU[$key]=$(awk -v c="$cpu" -v s="$((SECONDS_PER_CASE + 1))" 'BEGIN { printf "%.2f", c / s }')
-    [ "${errors:-0}" = 0 ] || NOTE[$key]="$errors errors: $(printf '%s\n' "$out" | sed -n 's/.*errors_by_kind=//p')"
-    SESSION_DETAIL[$key]=$(printf '%s\n' "$out" | sed -n 's/.*\(p50_us=[0-9]*\) \(p99_us=[0-9]*\).*/\1 \2/p')
+cpu_of() { # cpu_of PGIDS... : summed CPU seconds
+  local g t=0
+  for g in "$@"; do t=$(awk -v a="$t" -v b="$(cpu_seconds "$g")" 'BEGIN { print a + b }'); done
+  echo "$t"
+}
+
+# run_case KEY : one iperf3 run (keys *.single, *.p100) or one session-rate run (*.sessions)
+run_case() {
+  local key="$1" p="${PORT[$1]}" out before after wall value detail="" cpu="-" errors par=1
+  # shellcheck disable=SC2086
+  before=$(cpu_of ${PGIDS[$key]})
+  if [[ $key == *.sessions ]]; then
+    log "sessions $key (port $p, ${SECONDS_PER_CASE}s after 1s warm-up)"
+    wall=$((SECONDS_PER_CASE + 1))
+    out=$(timeout $((SECONDS_PER_CASE + 40)) java -cp "$tmp/classes" net.wanrelay.it.loopbench.SessionLoad \
+      --target "127.0.0.1:$p" --threads 8 --seconds "$SECONDS_PER_CASE" --warmup-seconds 1 2>&1)
+    value=$(printf '%s\n' "$out" | sed -n 's/.* rate=\([0-9.]*\) .*/\1/p')
+    errors=$(printf '%s\n' "$out" | sed -n 's/.* errors=\([0-9]*\) .*/\1/p')
+    detail=$(printf '%s\n' "$out" | sed -n 's/.*p50_us=\([0-9]*\) p99_us=\([0-9]*\).*/p50 \1 us, p99 \2 us/p')
+    [ "${errors:-0}" = 0 ] || detail+="; $errors errors $(printf '%s\n' "$out" | sed -n 's/.*errors_by_kind=//p')"
   else
-    NOTE[$key]="failed: $(printf '%s\n' "$out" | tail -n 1)"
+    [[ $key == *.p100 ]] && par=100
+    log "iperf3 $key (port $p, -P $par, ${SECONDS_PER_CASE}s after ${OMIT}s omitted)"
+    wall=$((SECONDS_PER_CASE + OMIT))
+    out=$(timeout $((SECONDS_PER_CASE + OMIT + 30)) iperf3 -c 127.0.0.1 -p "$p" -t "$SECONDS_PER_CASE" \
+      -O "$OMIT" -P "$par" -f m 2>&1)
+    value=$(printf '%s\n' "$out" | awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) }
+      END { if (v != "") printf "%.3f", v / 1000 }')
+  fi
+  # shellcheck disable=SC2086
+  after=$(cpu_of ${PGIDS[$key]})
+  [ -n "${PGIDS[$key]}" ] && cpu=$(awk -v a="$after" -v b="$before" -v w="$wall" 'BEGIN { printf "%.2f", (a - b) / w }')
+  if [ -n "$value" ]; then
+    record "$key" "$value" "$cpu" "$detail"
+  else
+    NOTE[$key]="a run failed: $(printf '%s\n' "$out" | grep -iE 'error|exception' | head -n 1)"
+    log "$key failed: $(printf '%s\n' "$out" | tail -n 3 | tr '\n' ' ')"
+    [[ $key == *.sessions ]] || restart_iperf_server
   fi
 }
-declare -A SESSION_DETAIL
 
 # relay NAME CONFIG_FILE ADMIN_PORT : starts a relay and waits for /healthz; sets LAST_PID.
 relay() {
@@ -231,6 +239,11 @@ metric_sum() { # metric_sum ADMIN_PORT REGEX : sum of the samples whose line mat
   curl -fs "http://127.0.0.1:$1/metrics" | grep -E "$2" | awk '{ s += $NF } END { printf "%.0f", s }'
 }
 
+unavailable() { # unavailable WHY KEYS... : these cases do not run
+  local why="$1" k; shift
+  for k in "$@"; do NOTE[$k]="$why"; done
+}
+
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- servers --------------------------------------------------------------------------------
@@ -249,26 +262,24 @@ REPLY_PID=$LAST_PID
 wait_port t "$REPLY" "$REPLY_PID" reply-server || exit 1
 
 # ---- direct ---------------------------------------------------------------------------------
-iperf direct.single "$IPERF" 1
-iperf direct.p100 "$IPERF" 100
-sessions direct.sessions "$REPLY"
+if have iperf3; then add_case direct.single "$IPERF"; add_case direct.p100 "$IPERF"; fi
+add_case direct.sessions "$REPLY"
 
 # ---- wanrelay forward (via: direct) ----------------------------------------------------------
 port FWD_ADMIN; port FWD_IPERF; port FWD_REPLY
-cat >"$tmp/forward.yaml" <<EOF
+cat >"$tmp/forward.yaml" <<YAML
 node: { id: fwd, admin: 127.0.0.1:$FWD_ADMIN }
 listeners:
   - { name: iperf, protocol: tcp, listen: 127.0.0.1:$FWD_IPERF, target: 127.0.0.1:$IPERF, via: direct }
   - { name: reply, protocol: tcp, listen: 127.0.0.1:$FWD_REPLY, target: 127.0.0.1:$REPLY, via: direct }
-EOF
+YAML
 if relay forward "$tmp/forward.yaml" "$FWD_ADMIN"; then
   FWD_PID=$LAST_PID
-  iperf forward.single "$FWD_IPERF" 1 "$FWD_PID"
-  sessions forward.sessions "$FWD_REPLY" "$FWD_PID"
-  stop "$FWD_PID"
+  have iperf3 && add_case forward.single "$FWD_IPERF" "$FWD_PID"
+  add_case forward.sessions "$FWD_REPLY" "$FWD_PID"
 else
   log "wanrelay forward not available: $RELAY_ERROR"
-  NOTE[forward.single]="not available: $RELAY_ERROR"; NOTE[forward.sessions]="${NOTE[forward.single]}"
+  unavailable "not available: $RELAY_ERROR" forward.single forward.sessions
 fi
 
 # ---- socat ----------------------------------------------------------------------------------
@@ -276,17 +287,16 @@ if have socat; then
   port SOCAT
   start socat socat "TCP-LISTEN:$SOCAT,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$IPERF"
   SOCAT_PID=$LAST_PID
-  if wait_port t "$SOCAT" "$SOCAT_PID" socat; then iperf socat.single "$SOCAT" 1 "$SOCAT_PID"
-  else NOTE[socat.single]="failed to start"; fi
-  stop "$SOCAT_PID"
+  if wait_port t "$SOCAT" "$SOCAT_PID" socat; then add_case socat.single "$SOCAT" "$SOCAT_PID"
+  else unavailable "failed to start" socat.single; fi
 else
-  NOTE[socat.single]="skipped: socat missing"
+  unavailable "skipped: socat missing" socat.single
 fi
 
 # ---- haproxy --------------------------------------------------------------------------------
 if have haproxy; then
   port HAP_IPERF; port HAP_REPLY
-  cat >"$tmp/haproxy.cfg" <<EOF
+  cat >"$tmp/haproxy.cfg" <<CFG
 global
   maxconn 4000
 defaults
@@ -304,30 +314,29 @@ frontend reply
   default_backend reply
 backend reply
   server s 127.0.0.1:$REPLY
-EOF
+CFG
   start haproxy haproxy -db -f "$tmp/haproxy.cfg"
   HAP_PID=$LAST_PID
   if wait_port t "$HAP_REPLY" "$HAP_PID" haproxy; then
-    iperf haproxy.single "$HAP_IPERF" 1 "$HAP_PID"
-    sessions haproxy.sessions "$HAP_REPLY" "$HAP_PID"
+    add_case haproxy.single "$HAP_IPERF" "$HAP_PID"
+    add_case haproxy.sessions "$HAP_REPLY" "$HAP_PID"
   else
-    NOTE[haproxy.single]="failed to start: $(tail -n 1 "$tmp/haproxy.err")"; NOTE[haproxy.sessions]="${NOTE[haproxy.single]}"
+    unavailable "failed to start: $(tail -n 1 "$tmp/haproxy.err")" haproxy.single haproxy.sessions
   fi
-  stop "$HAP_PID"
 else
-  NOTE[haproxy.single]="skipped: haproxy missing"; NOTE[haproxy.sessions]="${NOTE[haproxy.single]}"
+  unavailable "skipped: haproxy missing" haproxy.single haproxy.sessions
 fi
 
 # ---- wanrelay pair (CP -> trunk -> SP) ----------------------------------------------------------
 port SP_ADMIN; port SP_TRUNK; port CP_ADMIN; port CP_IPERF; port CP_REPLY
-cat >"$tmp/sp.yaml" <<EOF
+cat >"$tmp/sp.yaml" <<YAML
 node: { id: sp, admin: 127.0.0.1:$SP_ADMIN }
 trunk:
   listen: 127.0.0.1:$SP_TRUNK
   key: "$KEY"
   allow: [ 127.0.0.0/8 ]
-EOF
-cat >"$tmp/cp.yaml" <<EOF
+YAML
+cat >"$tmp/cp.yaml" <<YAML
 node: { id: cp, admin: 127.0.0.1:$CP_ADMIN }
 listeners:
   - { name: iperf, protocol: tcp, listen: 127.0.0.1:$CP_IPERF, target: 127.0.0.1:$IPERF, via: peer:sp }
@@ -335,8 +344,7 @@ listeners:
 trunk:
   peers:
     - { name: sp, address: 127.0.0.1:$SP_TRUNK, key: "$KEY" }
-EOF
-PAIR_METRICS=""
+YAML
 pair_error=""
 if relay sp "$tmp/sp.yaml" "$SP_ADMIN"; then
   SP_PID=$LAST_PID
@@ -351,34 +359,24 @@ if relay sp "$tmp/sp.yaml" "$SP_ADMIN"; then
       sleep 0.1
     done
     if [ "${up:-0}" -ge 1 ] 2>/dev/null; then
-      iperf pair.single "$CP_IPERF" 1 "$CP_PID" "$SP_PID"
-      iperf pair.p100 "$CP_IPERF" 100 "$CP_PID" "$SP_PID"
-      sessions pair.sessions "$CP_REPLY" "$CP_PID" "$SP_PID"
-      for side in "cp:$CP_ADMIN" "sp:$SP_ADMIN"; do
-        PAIR_METRICS+="  ${side%%:*}: $(curl -fs "http://127.0.0.1:${side#*:}/metrics" \
-          | grep -E '^wanrelay_(trunk_bytes_total|trunk_up|session_bytes_total|trunk_reconnects_total|trunk_window_stalls_total|trunk_compression_saved_bytes_total)' \
-          | sort | sed '2,$s/^/      /')"$'\n'
-      done
-      cp_tx=$(metric_sum "$CP_ADMIN" '^wanrelay_trunk_bytes_total\{[^}]*direction="tx"')
-      sp_rx=$(metric_sum "$SP_ADMIN" '^wanrelay_trunk_bytes_total\{[^}]*direction="rx"')
-      PAIR_CHECK=$(awk -v t="${cp_tx:-0}" -v r="${sp_rx:-0}" 'BEGIN {
-        printf "CP trunk tx %.2f GB, SP trunk rx %.2f GB: %s", t / 1e9, r / 1e9,
-          (t > 1e6 && r > 1e6) ? "traffic crossed the trunk" : "WARNING: no trunk traffic counted" }')
+      if have iperf3; then
+        add_case pair.single "$CP_IPERF" "$CP_PID" "$SP_PID"; add_case pair.p100 "$CP_IPERF" "$CP_PID" "$SP_PID"
+      fi
+      add_case pair.sessions "$CP_REPLY" "$CP_PID" "$SP_PID"
+    elif kill -0 "$CP_PID" 2>/dev/null; then
+      pair_error="trunk to sp did not come up within 15 s (wanrelay_trunk_up{peer=\"sp\"} is not 1)"
     else
-      pair_error="trunk to sp did not come up within 15 s (wanrelay_trunk_up{peer=\"sp\"} not 1)"
-      kill -0 "$CP_PID" 2>/dev/null || pair_error="cp exited: $(tail -n 2 "$tmp/cp.err" | tr '\n' ' ')"
+      pair_error="cp exited: $(tail -n 2 "$tmp/cp.err" | tr '\n' ' ')"
     fi
-    stop "$CP_PID"
   else
     pair_error="cp $RELAY_ERROR"
   fi
-  stop "$SP_PID"
 else
   pair_error="sp $RELAY_ERROR"
 fi
 if [ -n "$pair_error" ]; then
   log "wanrelay pair not available: $pair_error"
-  for k in pair.single pair.p100 pair.sessions; do NOTE[$k]="pair not available (below)"; done
+  unavailable "pair not available (below)" pair.single pair.p100 pair.sessions
 fi
 
 # ---- kcptun pair ----------------------------------------------------------------------------
@@ -390,14 +388,44 @@ if have kcptun-server && have kcptun-client; then
   start kcptun-client kcptun-client -l "127.0.0.1:$KCP_LOCAL" -r "127.0.0.1:$KCP_UDP" "${kflags[@]}"
   KC_PID=$LAST_PID
   if wait_port u "$KCP_UDP" "$KS_PID" kcptun-server && wait_port t "$KCP_LOCAL" "$KC_PID" kcptun-client; then
-    iperf kcptun.single "$KCP_LOCAL" 1 "$KC_PID" "$KS_PID"
-    iperf kcptun.p100 "$KCP_LOCAL" 100 "$KC_PID" "$KS_PID"
+    add_case kcptun.single "$KCP_LOCAL" "$KC_PID" "$KS_PID"; add_case kcptun.p100 "$KCP_LOCAL" "$KC_PID" "$KS_PID"
   else
-    NOTE[kcptun.single]="failed to start"; NOTE[kcptun.p100]="failed to start"
+    unavailable "failed to start" kcptun.single kcptun.p100
   fi
-  stop "$KC_PID"; stop "$KS_PID"
 else
-  NOTE[kcptun.single]="skipped: kcptun missing"; NOTE[kcptun.p100]="${NOTE[kcptun.single]}"
+  unavailable "skipped: kcptun missing" kcptun.single kcptun.p100
+fi
+have iperf3 || unavailable "skipped: iperf3 missing" direct.single direct.p100 forward.single socat.single \
+  haproxy.single pair.single pair.p100 kcptun.single kcptun.p100
+
+# ---- rounds ---------------------------------------------------------------------------------
+ORDER=(direct.single forward.single socat.single haproxy.single pair.single kcptun.single
+       direct.p100 pair.p100 kcptun.p100
+       direct.sessions haproxy.sessions forward.sessions pair.sessions)
+for round in $(seq "$ROUNDS"); do
+  log "round $round of $ROUNDS"
+  keys=("${ORDER[@]}")
+  if [ $((round % 2)) = 0 ]; then
+    keys=(); for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do keys+=("${ORDER[$i]}"); done
+  fi
+  for key in "${keys[@]}"; do
+    if [ -n "${PORT[$key]:-}" ]; then run_case "$key"; fi
+  done
+done
+
+# ---- the relays' own counters: did the pair's traffic really cross the trunk? ------------------
+PAIR_METRICS=""
+if [ -n "${CP_PID:-}" ] && [ -z "$pair_error" ]; then
+  for side in "cp:$CP_ADMIN" "sp:$SP_ADMIN"; do
+    PAIR_METRICS+="  ${side%%:*}: $(curl -fs "http://127.0.0.1:${side#*:}/metrics" \
+      | grep -E '^wanrelay_(trunk_bytes_total|trunk_up|session_bytes_total|trunk_reconnects_total|trunk_window_stalls_total|trunk_compression_saved_bytes_total)|^jvm_gc_pause_seconds_(count|sum)' \
+      | awk '$NF + 0 != 0' | sort | sed '2,$s/^/      /')"$'\n'
+  done
+  cp_tx=$(metric_sum "$CP_ADMIN" '^wanrelay_trunk_bytes_total\{[^}]*direction="tx"')
+  sp_rx=$(metric_sum "$SP_ADMIN" '^wanrelay_trunk_bytes_total\{[^}]*direction="rx"')
+  PAIR_CHECK=$(awk -v t="${cp_tx:-0}" -v r="${sp_rx:-0}" 'BEGIN {
+    printf "CP trunk tx %.2f GB, SP trunk rx %.2f GB: %s", t / 1e9, r / 1e9,
+      (t > 1e6 && r > 1e6) ? "traffic crossed the trunk" : "WARNING: no trunk traffic counted" }')
 fi
 
 # ---- table ----------------------------------------------------------------------------------
@@ -406,7 +434,7 @@ ratio() { # ratio A B : A/B with 2 decimals, or "-"
   if [ -n "$a" ] && [ -n "$b" ]; then awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
   else echo "-"; fi
 }
-# target KEY OTHER FACTOR TEXT : "TEXT: met/MISSED (needs X)" comparing R[KEY] >= FACTOR * R[OTHER]
+# target KEY OTHER FACTOR TEXT : "TEXT: met|MISSED (ratio)", comparing R[KEY] >= FACTOR * R[OTHER]
 target() {
   local a="${R[$1]:-}" b="${R[$2]:-}"
   if [ -z "$a" ] || [ -z "$b" ]; then echo "$4: cannot check"; return; fi
@@ -428,7 +456,8 @@ row() { # row LABEL KEY UNIT BASE TARGET
   fi
   cpu="${CPU[$key]:--}"
   note="${NOTE[$key]:-}"
-  [ -n "${SESSION_DETAIL[$key]:-}" ] && note="${SESSION_DETAIL[$key]}${note:+; $note}"
+  [ -n "${DETAIL[$key]:-}" ] && note="${DETAIL[$key]}${note:+; $note}"
+  [ "$ROUNDS" -gt 1 ] && [ -n "${RUNS[$key]:-}" ] && note="rounds ${RUNS[$key]}${note:+; $note}"
   printf '%-30s %-20s %9s %9s  %s\n' "$label" "$value" "$(ratio "$key" "$base")" "$cpu" \
     "${tgt}${tgt:+${note:+; }}${note}"
 }
@@ -439,6 +468,7 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "wanrelay loopback benchmark, $now"
   echo "host: $(nproc) vCPU, $(uname -r), $(java -version 2>&1 | head -n 1); ${relay_version:-wanrelay ?}"
   echo "iperf3 ${SECONDS_PER_CASE}s per case after ${OMIT}s omitted; sessions ${SECONDS_PER_CASE}s after 1s warm-up, 8 client threads"
+  echo "$ROUNDS round(s), order reversed every other round; the best round is shown"
   echo "load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares this machine)"
   echo "proxy CPU = cores used by the proxy processes during the case (both ends for pairs)"
   echo
@@ -459,7 +489,7 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
   row "1 KiB sessions wanrelay pair" pair.sessions    sess/s direct.sessions "$(target pair.sessions haproxy.sessions 0.5 '>= 0.5 x haproxy')"
   echo
   if [ -n "$PAIR_METRICS" ]; then
-    echo "relay counters after the pair run (${PAIR_CHECK:-}):"
+    echo "relay counters after the pair runs, non-zero samples (${PAIR_CHECK:-}):"
     printf '%s' "$PAIR_METRICS"
   else
     echo "wanrelay pair not available: $pair_error"
