@@ -16,6 +16,8 @@ import net.wanrelay.core.transparent.TransparentContext;
 import net.wanrelay.core.transparent.TransparentMode;
 import net.wanrelay.core.trunk.TrunkTcpLegFactory;
 import net.wanrelay.core.trunk.TrunkUdpLegFactory;
+import net.wanrelay.core.upstream.UpstreamContext;
+import net.wanrelay.core.upstream.Upstreams;
 import net.wanrelay.core.config.RelayConfig;
 import net.wanrelay.core.config.RelayConfig.ListenerConfig;
 import net.wanrelay.core.config.RelayConfig.Protocol;
@@ -52,6 +54,7 @@ public final class Relay implements AutoCloseable {
   private AdminServer admin;
   private TrunkNode trunk;
   private TransparentMode transparent;
+  private Upstreams upstreams;
   private volatile boolean draining;
 
   public Relay(RelayConfig config) {
@@ -82,6 +85,7 @@ public final class Relay implements AutoCloseable {
     try {
       admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> !draining);
       admin.start(transport, boss);
+      upstreams = Upstreams.start(new UpstreamContext(config, transport, workers, metrics));
       if (config.trunk().isPresent()) {
         trunk = startTrunk(config.trunk().get());
       }
@@ -131,18 +135,23 @@ public final class Relay implements AutoCloseable {
   private void startListener(ListenerConfig l) throws InterruptedException {
     Route route = l.via().kind() == Via.Kind.DIRECT ? Route.DIRECT : Route.TRUNK;
     InetSocketAddress listen = l.listen().resolve();
-    InetSocketAddress target = l.target().resolve();
+    InetSocketAddress target = l.pool() == null ? l.target().resolve() : null;
+    if (l.pool() != null) {
+      route = Route.UPSTREAM;
+    }
     if (l.protocol() == Protocol.TCP) {
-      TcpListener listener = new TcpListener(l.name(), listen, target, route, tcpLegs(l.via()), limiter, metrics);
+      TcpLegFactory legs = l.pool() != null ? upstreams.tcpLegs(l.pool()) : tcpLegs(l.via());
+      TcpListener listener = new TcpListener(l.name(), listen, target, route, legs, limiter, metrics, upstreams::divert);
       listener.start(transport, boss, workers);
       tcpListeners.add(listener);
-      log.info("listener {}: tcp {} -> {} via {}", l.name(), listener.localAddress(), l.target(), l.via());
+      log.info("listener {}: tcp {} -> {} via {}", l.name(), listener.localAddress(), l.targetText(), l.via());
     } else {
-      UdpListener listener = new UdpListener(l.name(), listen, target, route, udpLegs(l.via()), metrics,
-          config.limits().maxUdpFlows(), config.limits().udpIdleTimeout());
+      UdpLegFactory legs = l.pool() != null ? upstreams.udpLegs(l.pool()) : udpLegs(l.via());
+      UdpListener listener = new UdpListener(l.name(), listen, target, route, legs, metrics,
+          config.limits().maxUdpFlows(), config.limits().udpIdleTimeout(), upstreams::divert);
       listener.start(transport, workers);
       udpListeners.add(listener);
-      log.info("listener {}: udp {} -> {} via {}", l.name(), listener.localAddress(), l.target(), l.via());
+      log.info("listener {}: udp {} -> {} via {}", l.name(), listener.localAddress(), l.targetText(), l.via());
     }
   }
 
@@ -166,6 +175,15 @@ public final class Relay implements AutoCloseable {
 
   public List<UdpListener> udpListeners() {
     return udpListeners;
+  }
+
+  /** The admin HTTP server, for parts that add their own views or API calls. */
+  public AdminServer admin() {
+    return admin;
+  }
+
+  public Optional<Upstreams> upstreams() {
+    return Optional.ofNullable(upstreams);
   }
 
   public InetSocketAddress adminAddress() {
@@ -217,6 +235,9 @@ public final class Relay implements AutoCloseable {
     udpListeners.forEach(UdpListener::stop);
     if (transparent != null) {
       transparent.close();
+    }
+    if (upstreams != null) {
+      upstreams.close();
     }
     if (trunk != null) {
       trunk.shutdown(Duration.ZERO);

@@ -66,11 +66,12 @@ public final class ConfigLoader {
     NodeConfig node = node(top.optionalSection("node"), baseDir);
     LimitsConfig limits = limits(top.optionalSection("limits"));
     Optional<TrunkConfig> trunk = trunk(top.optionalSection("trunk"), baseDir);
-    List<ListenerConfig> listeners = listeners(top, trunk);
+    Map<String, PoolConfig> pools = PoolsSection.read(top.optionalSection("pools"));
+    List<ListenerConfig> listeners = listeners(top, trunk, pools);
     Optional<InterceptConfig> intercept = intercept(top.optionalSection("intercept"), trunk);
     DiscoveryConfig discovery = discovery(top.optionalSection("discovery"));
     top.finish();
-    return new RelayConfig(node, listeners, trunk, limits, intercept, discovery);
+    return new RelayConfig(node, listeners, trunk, limits, intercept, discovery, pools);
   }
 
   private static Node compose(String fileName, Reader reader) throws ConfigException {
@@ -222,8 +223,8 @@ public final class ConfigLoader {
     return Optional.of(bytes);
   }
 
-  private static List<ListenerConfig> listeners(ConfigSection top, Optional<TrunkConfig> trunk)
-      throws ConfigException {
+  private static List<ListenerConfig> listeners(ConfigSection top, Optional<TrunkConfig> trunk,
+      Map<String, PoolConfig> pools) throws ConfigException {
     List<ListenerConfig> result = new ArrayList<>();
     Map<String, String> byName = new HashMap<>();
     Map<String, String> byAddress = new HashMap<>();
@@ -239,14 +240,24 @@ public final class ConfigLoader {
         throw l.error("listen", "duplicate listener: " + protocol.name().toLowerCase() + " " + listen
             + " is already used by " + byAddress.get(addressKey));
       }
-      HostPort target = l.required("target", HostPort::parse);
+      String targetText = l.string("target");
+      HostPort target = null;
+      String pool = null;
+      if (targetText.startsWith("pool:")) {
+        pool = targetText.substring(5);
+        if (!pools.containsKey(pool)) {
+          throw l.error("target", "no pool named '" + pool + "' (define it under pools)");
+        }
+      } else {
+        target = l.required("target", HostPort::parse);
+      }
       Via via = l.optional("via", ConfigLoader::via).orElse(Via.direct());
       if (via.kind() == Via.Kind.PEER
           && trunk.map(t -> t.peers().stream().noneMatch(p -> p.name().equals(via.peer()))).orElse(true)) {
         throw l.error("via", "no trunk peer named '" + via.peer() + "' (define it under trunk.peers)");
       }
       l.finish();
-      result.add(new ListenerConfig(name, protocol, listen, target, via));
+      result.add(new ListenerConfig(name, protocol, listen, target, pool, via));
     }
     return result;
   }

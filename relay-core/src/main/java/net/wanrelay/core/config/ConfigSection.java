@@ -63,6 +63,12 @@ final class ConfigSection {
     return error(tuple != null ? tuple.getKeyNode() : node, key == null ? path : child(key), message);
   }
 
+  /** The keys of this mapping, in file order (for sections keyed by user-chosen names). */
+  java.util.List<String> keys() {
+    read.addAll(entries.keySet());
+    return new ArrayList<>(entries.keySet());
+  }
+
   boolean has(String key) {
     return entries.containsKey(key);
   }

@@ -11,7 +11,8 @@ public record RelayConfig(
     Optional<TrunkConfig> trunk,
     LimitsConfig limits,
     Optional<InterceptConfig> intercept,
-    DiscoveryConfig discovery) {
+    DiscoveryConfig discovery,
+    java.util.Map<String, PoolConfig> pools) {
 
   public enum Protocol { TCP, UDP }
 
@@ -32,8 +33,19 @@ public record RelayConfig(
     }
   }
 
-  /** An explicit-mode listener: {@code listen -> target} over {@code via}. */
-  public record ListenerConfig(String name, Protocol protocol, HostPort listen, HostPort target, Via via) {}
+  /**
+   * An explicit-mode listener: {@code listen -> target} over {@code via}. The target is an address,
+   * or a pool ({@code target: pool:NAME}), in which case {@code target} is null and {@code pool} names it.
+   */
+  public record ListenerConfig(String name, Protocol protocol, HostPort listen, HostPort target, String pool, Via via) {
+    public ListenerConfig(String name, Protocol protocol, HostPort listen, HostPort target, Via via) {
+      this(name, protocol, listen, target, null, via);
+    }
+
+    public String targetText() {
+      return pool != null ? "pool:" + pool : String.valueOf(target);
+    }
+  }
 
   /** One outbound trunk peer. */
   public record PeerConfig(String name, HostPort address, byte[] key, int connections) {}

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
+import java.util.function.UnaryOperator;
 import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.metrics.RelayMetrics.Route;
@@ -25,10 +26,11 @@ public final class TcpListener {
   private final TcpLegFactory legs;
   private final SessionLimiter limiter;
   private final RelayMetrics metrics;
+  private final UnaryOperator<InetSocketAddress> destinations;
   private Channel serverChannel;
 
   public TcpListener(String name, InetSocketAddress listen, InetSocketAddress target, Route route,
-      TcpLegFactory legs, SessionLimiter limiter, RelayMetrics metrics) {
+      TcpLegFactory legs, SessionLimiter limiter, RelayMetrics metrics, UnaryOperator<InetSocketAddress> destinations) {
     this.name = name;
     this.listen = listen;
     this.target = target;
@@ -36,6 +38,7 @@ public final class TcpListener {
     this.legs = legs;
     this.limiter = limiter;
     this.metrics = metrics;
+    this.destinations = destinations;
   }
 
   public String name() {
@@ -82,7 +85,9 @@ public final class TcpListener {
         Sockets.reset(ctx.channel());
         return;
       }
-      legs.start(new TcpSession(ctx.channel(), route, target, metrics, limiter));
+      // The divert map applies to new sessions only; open ones stay where they are.
+      InetSocketAddress destination = target == null ? null : destinations.apply(target);
+      legs.start(new TcpSession(ctx.channel(), route, destination, metrics, limiter));
     }
   }
 }

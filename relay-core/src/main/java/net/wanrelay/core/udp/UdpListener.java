@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.TimeUnit;
 import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.metrics.RelayMetrics;
@@ -35,6 +36,7 @@ public final class UdpListener {
   private final UdpLegFactory legs;
   private final RelayMetrics metrics;
   private final int maxFlows;
+  private final UnaryOperator<InetSocketAddress> destinations;
   private final long idleNanos;
   private final Map<InetSocketAddress, Flow> flows = new HashMap<>();
   private final Counter bytesIn;
@@ -43,7 +45,8 @@ public final class UdpListener {
   private ScheduledFuture<?> sweeper;
 
   public UdpListener(String name, InetSocketAddress listen, InetSocketAddress target, Route route,
-      UdpLegFactory legs, RelayMetrics metrics, int maxFlows, Duration idleTimeout) {
+      UdpLegFactory legs, RelayMetrics metrics, int maxFlows, Duration idleTimeout,
+      UnaryOperator<InetSocketAddress> destinations) {
     this.name = name;
     this.listen = listen;
     this.target = target;
@@ -51,6 +54,7 @@ public final class UdpListener {
     this.legs = legs;
     this.metrics = metrics;
     this.maxFlows = maxFlows;
+    this.destinations = destinations;
     this.idleNanos = idleTimeout.toNanos();
     this.bytesIn = metrics.sessionBytes(Protocol.UDP, route, true);
     this.bytesOut = metrics.sessionBytes(Protocol.UDP, route, false);
@@ -120,7 +124,8 @@ public final class UdpListener {
         }
         flow = new Flow(client);
         flows.put(client, flow);
-        flow.leg = legs.open(ctx.channel().eventLoop(), client, target, flow);
+        InetSocketAddress destination = target == null ? null : destinations.apply(target);
+        flow.leg = legs.open(ctx.channel().eventLoop(), client, destination, flow);
       }
       ByteBuf payload = packet.content();
       bytesIn.increment(payload.readableBytes());

@@ -1,0 +1,9 @@
+package net.wanrelay.core.upstream;
+
+import io.netty.channel.EventLoopGroup;
+import net.wanrelay.core.config.RelayConfig;
+import net.wanrelay.core.metrics.RelayMetrics;
+import net.wanrelay.core.net.Transport;
+
+/** What the upstream pools and the divert map get from the running relay. */
+public record UpstreamContext(RelayConfig config, Transport transport, EventLoopGroup workers, RelayMetrics metrics) {}
