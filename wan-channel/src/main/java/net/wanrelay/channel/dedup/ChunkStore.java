@@ -218,6 +218,6 @@ public final class ChunkStore implements Closeable {
 
   /** Damaged segment tails skipped while opening. */
   public synchronized long damagedSegmentsOnOpen() {
-    return disk == null ? 0 : disk.droppedRecordsOnOpen;
+    return disk == null ? 0 : disk.damagedSegmentsOnOpen;
   }
 }

@@ -75,7 +75,7 @@ final class SegmentChunkTier {
   private final FileLock lock;
   private Segment active;
   private long totalBytes;
-  long droppedRecordsOnOpen;
+  long damagedSegmentsOnOpen;
 
   SegmentChunkTier(Path dir, long capacityBytes, long segmentBytes, int maxChunk, ChannelOpener opener)
       throws IOException {
@@ -137,23 +137,24 @@ final class SegmentChunkTier {
   private void scan(Segment segment) throws IOException {
     long offset = 0;
     while (offset + HEADER <= segment.size) {
-      Location loc = readHeader(segment, offset);
-      if (loc == null) {
+      Record record = readHeader(segment, offset);
+      if (record == null) {
         break;
       }
-      index.put(lastFingerprint, loc);
-      offset = loc.offset() + loc.length();
+      index.put(record.fp(), record.location());
+      offset = record.location().offset() + record.location().length();
     }
     if (offset < segment.size) {
-      droppedRecordsOnOpen++;
+      damagedSegmentsOnOpen++;
       log.warn("chunk store segment {} is damaged after offset {} of {}; ignoring the rest",
           segment.path, offset, segment.size);
     }
   }
 
-  private Fingerprint lastFingerprint;
+  private record Record(Fingerprint fp, Location location) {}
 
-  private Location readHeader(Segment segment, long offset) throws IOException {
+  /** The record whose header starts at {@code offset}, or null if that header is not valid. */
+  private Record readHeader(Segment segment, long offset) throws IOException {
     header.clear();
     while (header.hasRemaining()) {
       if (segment.channel.read(header, offset + header.position()) < 0) {
@@ -169,8 +170,8 @@ final class SegmentChunkTier {
         || offset + HEADER + length > segment.size) {
       return null;
     }
-    lastFingerprint = new Fingerprint(header.getLong(8), header.getLong(16));
-    return new Location(segment.id, offset + HEADER, length);
+    return new Record(new Fingerprint(header.getLong(8), header.getLong(16)),
+        new Location(segment.id, offset + HEADER, length));
   }
 
   boolean contains(Fingerprint fp) {
