@@ -54,7 +54,7 @@ class UdpForwardTest {
         node: { admin: 127.0.0.1:%d }
         listeners:
           - { name: u, protocol: udp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d }
-        limits: { udp-idle-timeout: 400ms }
+        limits: { udp-idle-timeout: 1500ms }
         """.formatted(Loopback.freePort(), port, echo.getLocalPort()));
     InetSocketAddress relayAddress = relay.udpListeners().get(0).localAddress();
     List<DatagramSocket> clients = new ArrayList<>();
@@ -82,15 +82,20 @@ class UdpForwardTest {
       String metrics = Loopback.httpGet(relay.adminAddress(), "/metrics");
       assertThat(metrics).contains("wanrelay_udp_flows_active 100.0");
       // Idle for longer than the timeout: every flow is gone and counted as expired.
-      long deadline = System.nanoTime() + 5_000_000_000L;
+      long deadline = System.nanoTime() + 15_000_000_000L;
       while (relay.udpListeners().get(0).flowCount() > 0 && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
       assertThat(relay.udpListeners().get(0).flowCount()).isZero();
       metrics = Loopback.httpGet(relay.adminAddress(), "/metrics");
-      assertThat(metrics).contains("wanrelay_udp_flows_total{outcome=\"expired\"} 100.0");
-      assertThat(metrics).contains("wanrelay_udp_flows_active 0.0");
-      assertThat(metrics).contains("wanrelay_sessions_total{outcome=\"idle_timeout\",protocol=\"udp\",route=\"direct\"} 100.0");
+      // Every flow that was opened has expired (on a loaded machine a flow may expire and reopen
+      // between rounds, so the count is at least 100, not exactly 100).
+      var m = MetricsEndpointTest.parse(metrics.substring(4));
+      double opened = m.get("wanrelay_udp_flows_total{outcome=\"opened\"}");
+      assertThat(opened).isGreaterThanOrEqualTo(100.0);
+      assertThat(m).containsEntry("wanrelay_udp_flows_total{outcome=\"expired\"}", opened);
+      assertThat(m).containsEntry("wanrelay_udp_flows_active", 0.0);
+      assertThat(m).containsEntry("wanrelay_sessions_total{outcome=\"idle_timeout\",protocol=\"udp\",route=\"direct\"}", opened);
     } finally {
       clients.forEach(DatagramSocket::close);
     }
