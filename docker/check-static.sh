@@ -8,7 +8,8 @@
 #   2. every bind-mount source of the compose file exists, every network a service joins is declared;
 #   3. promtool accepts the Prometheus config, and every scrape target host is a compose service;
 #   4. every Grafana dashboard JSON parses, and its datasource uids are provisioned;
-#   5. the relay configs pass `wanrelay.jar check-config` (skipped with a note when the jar is absent;
+#   5. the relay configs pass `wanrelay.jar check-config`, also with their commented transparent-mode
+#      stanza (from "# intercept:" on) uncommented (skipped with a note when the jar is absent;
 #      WANRELAY_JAR overrides the default relay-core/target/wanrelay.jar).
 # Needs: docker-compose, promtool (Debian package prometheus), python3 with PyYAML (docker-compose
 # depends on python3-yaml), java for check 5.
@@ -20,6 +21,8 @@ JAR=${WANRELAY_JAR:-$ROOT/relay-core/target/wanrelay.jar}
 COMPOSE="$DIR/docker-compose.yml"
 PROM="$DIR/prometheus/prometheus.yml"
 failures=0
+# check-config is a short-lived JVM: start it cheaply.
+JVM_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m"
 
 fail() { echo "check-static: FAIL: $*" >&2; failures=$((failures + 1)); }
 ok() { echo "check-static: ok: $*"; }
@@ -136,14 +139,25 @@ elif [ -f "$JAR" ]; then
   # A check-config that accepts an unknown key validates nothing (e.g. a stub jar): say so, loudly.
   bogus=$(mktemp --suffix=.yaml)
   printf 'node: { id: x, admin: 127.0.0.1:9464 }\nno-such-key-wanrelay-static-check: 1\n' > "$bogus"
-  if java -jar "$JAR" check-config -c "$bogus" >/dev/null 2>&1; then
+  if java $JVM_OPTS -jar "$JAR" check-config -c "$bogus" >/dev/null 2>&1; then
     fail "$JAR check-config accepted a config with an unknown key, so it validates nothing; relay configs not checked"
   else
     for c in "${configs[@]}"; do
-      if out=$(java -jar "$JAR" check-config -c "$c" 2>&1); then
+      if out=$(java $JVM_OPTS -jar "$JAR" check-config -c "$c" 2>&1); then
         ok "check-config $(basename "$c")"
       else
         fail "wanrelay check-config rejects $c: $out"
+      fi
+      # The commented transparent-mode stanza (from '# intercept:' on) must stay valid too.
+      if grep -q '^# intercept:' "$c"; then
+        t=$(mktemp --suffix=.yaml)
+        sed '/^# intercept:/,$ s/^# //' "$c" > "$t"
+        if out=$(java $JVM_OPTS -jar "$JAR" check-config -c "$t" 2>&1); then
+          ok "check-config $(basename "$c") with its transparent stanza uncommented"
+        else
+          fail "wanrelay check-config rejects $c with its commented transparent stanza uncommented: $out"
+        fi
+        rm -f "$t"
       fi
     done
   fi

@@ -37,7 +37,9 @@ class StaticChecksTest {
   void committedTopologyPassesEveryCheckIncludingTheRelaysOwnConfigCheck() throws Exception {
     Result r = run(RepoLayout.dockerDir(), Map.of("WANRELAY_JAR", RepoLayout.relayJar().toString()));
     assertThat(r.output()).contains("ok: docker-compose config -q", "ok: promtool check config",
-        "ok: check-config cproxy.yaml", "ok: check-config sproxy.yaml", "all checks passed");
+        "ok: check-config cproxy.yaml", "ok: check-config sproxy.yaml",
+        "ok: check-config cproxy.yaml with its transparent stanza uncommented",
+        "ok: check-config sproxy.yaml with its transparent stanza uncommented", "all checks passed");
     assertThat(r.exit()).as(r.output()).isZero();
   }
 
@@ -89,12 +91,16 @@ class StaticChecksTest {
   }
 
   @Test
-  void relayConfigWithAnUnknownKeyFailsTheRelaysConfigCheck() throws Exception {
+  void relayConfigsAreCheckedByTheRelayItselfIncludingTheCommentedTransparentStanza() throws Exception {
     Path copy = copyOfDockerDir();
     Files.writeString(copy.resolve("relay/sproxy.yaml"), "no-such-key: 1\n", java.nio.file.StandardOpenOption.APPEND);
+    replace(copy.resolve("relay/cproxy.yaml"), "#     - { action: pass-through }", "#     - { action: teleport }");
     Result r = run(copy, Map.of("WANRELAY_JAR", RepoLayout.relayJar().toString()));
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.output()).contains("ok: check-config cproxy.yaml", "check-config rejects " + copy.resolve("relay/sproxy.yaml"));
+    assertThat(r.output()).contains(
+        "ok: check-config cproxy.yaml\n",
+        "rejects " + copy.resolve("relay/cproxy.yaml") + " with its commented transparent stanza uncommented", "teleport",
+        "check-config rejects " + copy.resolve("relay/sproxy.yaml"), "no-such-key");
   }
 
   /** A copy of docker/ next to a copy of the parent, so the compose build context (..) exists. */

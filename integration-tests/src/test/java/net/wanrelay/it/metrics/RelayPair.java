@@ -62,9 +62,9 @@ public final class RelayPair implements AutoCloseable {
     this.echo = echo;
   }
 
-  /** The route mode under test: -Dwanrelay.it.via=direct|peer; direct until the trunk lands in relay-core. */
+  /** The route mode under test: -Dwanrelay.it.via=peer|direct, default peer (the trunk). */
   public static Via viaFromSystemProperty() {
-    return Via.valueOf(System.getProperty("wanrelay.it.via", "direct").toUpperCase(java.util.Locale.ROOT));
+    return Via.valueOf(System.getProperty("wanrelay.it.via", "peer").toUpperCase(java.util.Locale.ROOT));
   }
 
   /** Writes both configs under {@code dir}, starts SP then CP and waits until both are healthy (and, with a trunk, connected). */
