@@ -8,8 +8,9 @@
 #      wanrelay forward, wanrelay pair
 # plus the relays' trunk byte counters after the pair run and the CPU each proxy used.
 #
-#   bench/loopback-bench.sh            full run: 2 rounds of 8 s per case, best round counts (~6 min)
-#   bench/loopback-bench.sh --quick    1 round of 3 s per case (~1.5 min)
+#   bench/loopback-bench.sh            full run: JIT warm-up, 2 rounds of 8 s per case, best round
+#                                      counts (~8 min)
+#   bench/loopback-bench.sh --quick    short warm-up, 1 round of 3 s per case (~2 min)
 #   bench/loopback-bench.sh --seconds N --rounds N
 #   WANRELAY_JAR=/path/wanrelay.jar bench/loopback-bench.sh     use that jar (no build)
 #
@@ -398,6 +399,29 @@ fi
 have iperf3 || unavailable "skipped: iperf3 missing" direct.single direct.p100 forward.single socat.single \
   haproxy.single pair.single pair.p100 kcptun.single kcptun.p100
 
+# ---- JIT warm-up -----------------------------------------------------------------------------
+# The relays are JVMs: let the JIT compile the paths before anything counts (the native proxies need
+# none). Measured here: a cold relay spends about half its CPU in the bytecode interpreter and needs
+# 5-10x more CPU per session than after ~20k sessions, and a loaded 2-vCPU machine compiles slowly.
+# Bulk paths warm in seconds; the session path is warmed by count (bounded by time too).
+warm=$((SECONDS_PER_CASE < 4 ? 2 : 4))
+warm_sessions=$((SECONDS_PER_CASE < 4 ? 5000 : 30000))
+warm_session_seconds=$((SECONDS_PER_CASE < 4 ? 10 : 30))
+for key in forward.single pair.single; do
+  if [ -n "${PORT[$key]:-}" ]; then
+    log "warm-up: iperf3 through ${key%.single} (${warm}s, not counted)"
+    timeout $((warm + 30)) iperf3 -c 127.0.0.1 -p "${PORT[$key]}" -t "$warm" >/dev/null 2>&1 || restart_iperf_server
+  fi
+done
+for key in forward.sessions pair.sessions; do
+  if [ -n "${PORT[$key]:-}" ]; then
+    log "warm-up: sessions through ${key%.sessions} ($warm_sessions sessions or ${warm_session_seconds}s, not counted)"
+    timeout $((warm_session_seconds + 30)) java -cp "$tmp/classes" net.wanrelay.it.loopbench.SessionLoad \
+      --target "127.0.0.1:${PORT[$key]}" --threads 8 --sessions "$warm_sessions" \
+      --seconds "$warm_session_seconds" --warmup-seconds 0 >/dev/null 2>&1
+  fi
+done
+
 # ---- rounds ---------------------------------------------------------------------------------
 ORDER=(direct.single forward.single socat.single haproxy.single pair.single kcptun.single
        direct.p100 pair.p100 kcptun.p100
@@ -446,6 +470,14 @@ times() { # times KEY OTHER NAME : "= R x NAME"
   if [ -z "$a" ] || [ -z "$b" ]; then echo "vs $3: cannot compare"; return; fi
   awk -v a="$a" -v b="$b" -v n="$3" 'BEGIN { printf "= %.2f x %s", (b > 0 ? a / b : 0), n }'
 }
+# cost KEY UNIT : proxy CPU per unit of work, which other load on the machine disturbs far less
+# than the rates: CPU seconds per GB moved, or CPU microseconds per session.
+cost() {
+  local c="${CPU[$1]:-}" v="${R[$1]:-}"
+  if [ -z "$c" ] || [ "$c" = - ] || [ -z "$v" ]; then echo "-"; return; fi
+  if [ "$2" = Gbit/s ]; then awk -v c="$c" -v v="$v" 'BEGIN { if (v > 0) printf "%.2f s/GB", c * 8 / v; else print "-" }'
+  else awk -v c="$c" -v v="$v" 'BEGIN { if (v > 0) printf "%.0f us/sess", c * 1e6 / v; else print "-" }'; fi
+}
 row() { # row LABEL KEY UNIT BASE TARGET
   local label="$1" key="$2" unit="$3" base="$4" tgt="${5:-}" value cpu note
   if [ -n "${R[$key]:-}" ]; then
@@ -458,7 +490,7 @@ row() { # row LABEL KEY UNIT BASE TARGET
   note="${NOTE[$key]:-}"
   [ -n "${DETAIL[$key]:-}" ] && note="${DETAIL[$key]}${note:+; $note}"
   [ "$ROUNDS" -gt 1 ] && [ -n "${RUNS[$key]:-}" ] && note="rounds ${RUNS[$key]}${note:+; $note}"
-  printf '%-30s %-20s %9s %9s  %s\n' "$label" "$value" "$(ratio "$key" "$base")" "$cpu" \
+  printf '%-30s %-20s %9s %9s %14s  %s\n' "$label" "$value" "$(ratio "$key" "$base")" "$cpu" "$(cost "$key" "$unit")" \
     "${tgt}${tgt:+${note:+; }}${note}"
 }
 
@@ -470,10 +502,11 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "iperf3 ${SECONDS_PER_CASE}s per case after ${OMIT}s omitted; sessions ${SECONDS_PER_CASE}s after 1s warm-up, 8 client threads"
   echo "$ROUNDS round(s), order reversed every other round; the best round is shown"
   echo "load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares this machine)"
-  echo "proxy CPU = cores used by the proxy processes during the case (both ends for pairs)"
+  echo "proxy CPU = cores used by the proxy processes during the case (both ends for pairs); CPU cost = that CPU per GB or per session"
+  echo "JVM relays warmed up first (not counted): ${warm}s of iperf3, then $warm_sessions sessions or ${warm_session_seconds}s"
   echo
-  printf '%-30s %-20s %9s %9s  %s\n' "case" "result" "vs direct" "proxy CPU" "target / notes"
-  printf '%s\n' "----------------------------------------------------------------------------------------------------------"
+  printf '%-30s %-20s %9s %9s %14s  %s\n' "case" "result" "vs direct" "proxy CPU" "CPU cost" "target / notes"
+  printf '%s\n' "-------------------------------------------------------------------------------------------------------------------------"
   row "1 stream   direct"            direct.single    Gbit/s direct.single
   row "1 stream   wanrelay forward"  forward.single   Gbit/s direct.single "$(target forward.single haproxy.single 1 '>= haproxy')"
   row "1 stream   socat"             socat.single     Gbit/s direct.single
