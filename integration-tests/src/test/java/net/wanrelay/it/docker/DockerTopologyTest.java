@@ -113,10 +113,15 @@ class DockerTopologyTest {
     // Prometheus' image has busybox wget and sits on the management network with both relays.
     PrometheusText cp = PrometheusText.parse(exec("prometheus", "wget", "-qO-", "http://cproxy:9464/metrics").getStdout());
     PrometheusText sp = PrometheusText.parse(exec("prometheus", "wget", "-qO-", "http://sproxy:9464/metrics").getStdout());
+    // The CP names its peer "sp" (trunk.peers); the SP names the inbound peer by its node id "cp".
     assertThat(cp.sum("wanrelay_trunk_up", Map.of("peer", "sp"))).isEqualTo(1.0);
-    assertThat(cp.sum("wanrelay_session_bytes_total", Map.of("direction", "server_to_client"))).isPositive();
-    assertThat(sp.sum("wanrelay_session_bytes_total", Map.of("direction", "server_to_client"))).isPositive();
-    assertThat(cp.sum("wanrelay_trunk_bytes_total", Map.of())).isPositive();
+    assertThat(sp.sum("wanrelay_trunk_up", Map.of("peer", "cp"))).isEqualTo(1.0);
+    assertThat(cp.sum("wanrelay_session_bytes_total", Map.of("route", "trunk", "direction", "server_to_client")))
+        .isGreaterThanOrEqualTo(fetch.getStdout().length());
+    assertThat(cp.sum("wanrelay_trunk_payload_bytes_total", Map.of("peer", "sp", "direction", "rx")))
+        .isGreaterThanOrEqualTo(fetch.getStdout().length());
+    assertThat(sp.sum("wanrelay_trunk_payload_bytes_total", Map.of("peer", "cp", "direction", "tx")))
+        .isGreaterThanOrEqualTo(fetch.getStdout().length());
   }
 
   @Test
