@@ -15,17 +15,33 @@ import net.wanrelay.it.netns.Topology;
 
 /** One way for the client to reach the bench server: direct, or through a relay pair in cproxy/sproxy. */
 abstract class BenchPath implements AutoCloseable {
-  static final int PORT = 5001;
+  /** The bench server's port (in the server namespace). */
+  static final int SERVER_PORT = 5001;
 
   final String name;
+  /** The port the client connects to; distinct per path, so relays in one namespace never share one. */
+  final int port;
   final List<NsProcess> processes = new ArrayList<>();
 
-  BenchPath(String name) {
+  BenchPath(String name, int port) {
     this.name = name;
+    this.port = port;
   }
 
-  /** Starts what the path needs; returns the host the client connects to (port {@link #PORT}). */
+  /** Starts what the path needs; returns the host the client connects to (at {@link #port}). */
   abstract String start(Topology t) throws Exception;
+
+  /** " (NAME: last line; ...)" for processes that exited, else "". */
+  String exitReasons() {
+    List<String> reasons = new ArrayList<>();
+    for (NsProcess p : processes) {
+      if (!p.isAlive()) {
+        List<String> lines = p.output().lines().filter(l -> !l.isBlank()).toList();
+        reasons.add(p + ": " + (lines.isEmpty() ? "no output" : lines.get(lines.size() - 1).strip()));
+      }
+    }
+    return reasons.isEmpty() ? "" : " (" + String.join("; ", reasons) + ")";
+  }
 
   String output() {
     StringBuilder b = new StringBuilder();
@@ -44,7 +60,7 @@ abstract class BenchPath implements AutoCloseable {
   /** Plain routing to the server. */
   static final class Direct extends BenchPath {
     Direct() {
-      super("direct");
+      super("direct", SERVER_PORT);
     }
 
     @Override
@@ -59,7 +75,7 @@ abstract class BenchPath implements AutoCloseable {
         "--sndwnd", "4096", "--rcvwnd", "4096", "--quiet");
 
     Kcptun() {
-      super("kcptun");
+      super("kcptun", 5002);
     }
 
     @Override
@@ -68,10 +84,10 @@ abstract class BenchPath implements AutoCloseable {
         throw new IllegalStateException("kcptun-client/kcptun-server not installed (apt-get install kcptun)");
       }
       List<String> server = new ArrayList<>(List.of("kcptun-server", "-l", ":29900", "-t",
-          t.address(Topology.SERVER) + ":" + PORT));
+          t.address(Topology.SERVER) + ":" + SERVER_PORT));
       server.addAll(FLAGS);
       processes.add(t.spawn(Topology.SPROXY, server));
-      List<String> client = new ArrayList<>(List.of("kcptun-client", "-l", ":" + PORT, "-r",
+      List<String> client = new ArrayList<>(List.of("kcptun-client", "-l", ":" + port, "-r",
           t.address(Topology.SPROXY) + ":29900"));
       client.addAll(FLAGS);
       processes.add(t.spawn(Topology.CPROXY, client));
@@ -89,10 +105,10 @@ abstract class BenchPath implements AutoCloseable {
     private Path dir;
 
     Wanrelay() {
-      super("wanrelay");
+      super("wanrelay", 5003);
     }
 
-    static String cproxyConfig(Topology t) {
+    String cproxyConfig(Topology t) {
       return """
           node: { id: cp, admin: 127.0.0.1:9464, drain-timeout: 1s }
           listeners:
@@ -102,7 +118,7 @@ abstract class BenchPath implements AutoCloseable {
               - { name: sp, address: %s:7800, key: "%s", connections: 2 }
             congestion-control: bbr
             compression: off
-          """.formatted(PORT, t.address(Topology.SERVER), PORT, t.address(Topology.SPROXY), KEY);
+          """.formatted(port, t.address(Topology.SERVER), SERVER_PORT, t.address(Topology.SPROXY), KEY);
     }
 
     static String sproxyConfig(Topology t) {
@@ -139,7 +155,40 @@ abstract class BenchPath implements AutoCloseable {
       processes.add(spProc);
       NsProcess cpProc = t.spawn(Topology.CPROXY, List.of(java(), "-jar", jarCopy.toString(), "run", "-c", cp.toString()));
       processes.add(cpProc);
+      // Wait for cproxy's admin port, so a session that succeeds afterwards went through this relay.
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (trunkTxBytes(t) < 0) {
+        if (!cpProc.isAlive() || !spProc.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("wanrelay relays did not come up" + exitReasons() + ":\n" + output());
+        }
+        sleep(300);
+      }
       return t.address(Topology.CPROXY);
+    }
+
+    /**
+     * Sum of {@code wanrelay_trunk_bytes_total} samples with {@code direction="tx"} on cproxy's
+     * admin port, to show the bench traffic really rode the trunk; -1 if it cannot be read.
+     */
+    static long trunkTxBytes(Topology t) {
+      try {
+        String body = t.call(Topology.CPROXY, () -> {
+          try (java.net.Socket s = new java.net.Socket("127.0.0.1", 9464)) {
+            s.getOutputStream().write("GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          }
+        });
+        double sum = 0;
+        for (String line : body.split("\n")) {
+          if (line.startsWith("wanrelay_trunk_bytes_total{") && line.contains("direction=\"tx\"")) {
+            sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).strip());
+          }
+        }
+        return (long) sum;
+      } catch (RuntimeException e) {
+        return -1;
+      }
     }
 
     private static String java() {
@@ -173,6 +222,15 @@ abstract class BenchPath implements AutoCloseable {
     }
   }
 
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Waits until a short session through the path succeeds (relays up, trunk connected). */
   static void awaitUsable(Topology t, String host, Duration timeout, BenchPath path) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -184,7 +242,13 @@ abstract class BenchPath implements AutoCloseable {
         }
       }
       try {
-        BenchClient.timeToFirstByte(t, host, PORT, 1);
+        BenchClient.timeToFirstByte(t, host, path.port, 1);
+        sleep(500);
+        for (NsProcess p : path.processes) {
+          if (!p.isAlive()) {
+            throw new IllegalStateException(path.name + ": " + p + " exited:\n" + path.output());
+          }
+        }
         return;
       } catch (RuntimeException e) {
         last = e;

@@ -58,9 +58,10 @@ class WanBenchTest {
     Map<String, String> hosts = new LinkedHashMap<>();
     Map<String, String> unavailable = new LinkedHashMap<>();
     int measured = 0;
+    String trunkNote = "";
 
     String allowedBefore = allowCongestionControls(List.of("cubic", "bbr"));
-    try (Topology t = Topology.builder().build(); BenchServer server = new BenchServer(t, Topology.SERVER, BenchPath.PORT)) {
+    try (Topology t = Topology.builder().build(); BenchServer server = new BenchServer(t, Topology.SERVER, BenchPath.SERVER_PORT)) {
       t.wan().set("both", conditions.get(0).settings());
       for (BenchPath p : paths) {
         try {
@@ -85,8 +86,8 @@ class WanBenchTest {
           }
           Cell[] cells = new Cell[4];
           try {
-            BenchClient.timeToFirstByte(t, host, BenchPath.PORT, 5); // warm-up
-            List<Long> ttfb = BenchClient.timeToFirstByte(t, host, BenchPath.PORT, SESSIONS);
+            BenchClient.timeToFirstByte(t, host, p.port, 5); // warm-up
+            List<Long> ttfb = BenchClient.timeToFirstByte(t, host, p.port, SESSIONS);
             cells[0] = Cell.of(percentile(ttfb, 50) / 1e6);
             cells[1] = Cell.of(percentile(ttfb, 90) / 1e6);
             measured++;
@@ -99,7 +100,7 @@ class WanBenchTest {
             t.sysctl(Topology.CLIENT, "net.ipv4.tcp_congestion_control", cc);
             t.sysctl(Topology.SERVER, "net.ipv4.tcp_congestion_control", cc);
             try {
-              cells[k] = goodput(t, server, host, 1000 + k);
+              cells[k] = goodput(t, server, host, p.port, 1000 + k);
               measured++;
             } catch (RuntimeException | AssertionError e) {
               cells[k] = Cell.na("failed");
@@ -112,13 +113,20 @@ class WanBenchTest {
               c.name(), p.name, fmt(cells[0]), fmt(cells[2]), fmt(cells[3]));
         }
       }
+      if (hosts.containsKey("wanrelay")) {
+        long tx = BenchPath.Wanrelay.trunkTxBytes(t);
+        trunkNote = "wanrelay: cproxy's wanrelay_trunk_bytes_total{direction=\"tx\"} after the run: "
+            + (tx < 0 ? "unreadable" : (tx >> 20) + " MiB") + " (the uploads alone are "
+            + (2 * conditions.size() * (UPLOAD_BYTES >> 20)) + " MiB unless capped)\n";
+        System.out.print("[bench] " + trunkNote);
+      }
     } finally {
       paths.forEach(BenchPath::close);
       if (allowedBefore != null) {
         Commands.run(List.of("sysctl", "-qw", ALLOWED_CC + "=" + allowedBefore));
       }
     }
-    String table = table(results, unavailable);
+    String table = table(results, unavailable) + trunkNote;
     System.out.println(table);
     Files.writeString(Path.of("target", "wan-bench.txt"), table, StandardCharsets.UTF_8);
     assertThat(measured).as("measurements that produced a number").isPositive();
@@ -144,9 +152,9 @@ class WanBenchTest {
     return before;
   }
 
-  private static Cell goodput(Topology t, BenchServer server, String host, long seed) throws InterruptedException {
+  private static Cell goodput(Topology t, BenchServer server, String host, int port, long seed) throws InterruptedException {
     server.resetBulkBytes();
-    BenchClient.Upload up = BenchClient.upload(t, host, BenchPath.PORT, UPLOAD_BYTES, seed, CAP_NANOS, server::bulkBytes);
+    BenchClient.Upload up = BenchClient.upload(t, host, port, UPLOAD_BYTES, seed, CAP_NANOS, server::bulkBytes);
     if (up.capped()) {
       double mbit = up.receivedAtCap() * 8 / (CAP_NANOS / 1e9) / 1e6;
       server.nextBulk(5); // the aborted connection's record, if any
