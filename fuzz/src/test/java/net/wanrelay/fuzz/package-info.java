@@ -1,0 +1,2 @@
+/** Fuzz tests (see fuzz/README in docs/FUZZING.md). */
+package net.wanrelay.fuzz;
