@@ -10,6 +10,9 @@ for addr in 10.9.2.3 10.9.4.3; do
   tc qdisc replace dev "$dev" root netem delay "${WAN_DELAY:-25ms}" loss "${WAN_LOSS:-0.5%}" rate "${WAN_RATE:-100mbit}"
   echo "wanem: $dev ($addr): $(tc qdisc show dev "$dev" | head -1)"
 done
-echo "wanem: forwarding $(cat /proc/sys/net/ipv4/ip_forward)"
+# The LANs sit behind the relays.
+ip route replace 10.9.1.0/24 via 10.9.2.2
+ip route replace 10.9.3.0/24 via 10.9.4.2
+echo "wanem: forwarding $(cat /proc/sys/net/ipv4/ip_forward); client LAN via cproxy 10.9.2.2, server LAN via sproxy 10.9.4.2"
 trap 'exit 0' TERM INT
 while :; do sleep 3600 & wait $!; done

@@ -94,6 +94,18 @@ class DockerTopologyTest {
   }
 
   @Test
+  void routedPathThroughWanemWorksWithoutTheTrunk() throws Exception {
+    // cproxy's via: direct listener reaches nginx over the routes: cproxy -> wanem -> sproxy (forwarding) -> server.
+    ExecResult direct = exec("client", "curl", "-fsS", "--max-time", "30", "--retry", "5", "--retry-all-errors",
+        "http://10.9.1.2:8081/");
+    assertThat(direct.getExitCode()).as(direct.getStderr()).isZero();
+    assertThat(direct.getStdout()).contains("wanrelay-test-page");
+    // The client's own packets take the same routed path (what transparent mode will intercept).
+    ExecResult ping = exec("client", "ping", "-c", "3", "-W", "5", "10.9.3.2");
+    assertThat(ping.getExitCode()).as(ping.getStdout() + ping.getStderr()).isZero();
+  }
+
+  @Test
   void tcpEchoOfRandomBytesComesBackIdentical() throws Exception {
     ExecResult r = exec("client", "sh", "-c",
         "head -c 300000 /dev/urandom > /tmp/sent"
