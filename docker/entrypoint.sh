@@ -32,6 +32,6 @@ fi
 if [ "$(id -u)" = 0 ] && [ "${WANRELAY_KEEP_ROOT:-0}" != 1 ]; then
   # Changing uid away from 0 drops every capability; the relay needs none in explicit mode.
   export HOME=/var/lib/wanrelay
-  exec setpriv --reuid=10001 --regid=10001 --init-groups java -jar "$JAR" "$@"
+  exec setpriv --reuid=10001 --regid=10001 --clear-groups java -jar "$JAR" "$@"
 fi
 exec java -jar "$JAR" "$@"
