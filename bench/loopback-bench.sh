@@ -403,8 +403,9 @@ have iperf3 || unavailable "skipped: iperf3 missing" direct.single direct.p100 f
 # The relays are JVMs: let the JIT compile the paths before anything counts (the native proxies need
 # none). Measured here: a cold relay spends about half its CPU in the bytecode interpreter and needs
 # 5-10x more CPU per session than after ~20k sessions, and a loaded 2-vCPU machine compiles slowly.
-# Bulk paths warm in seconds; the session path is warmed by count (bounded by time too).
-warm=$((SECONDS_PER_CASE < 4 ? 2 : 4))
+# The bulk path took 15-20 s of iperf3 here before C2 went quiet (cold: 0.6-0.9 Gbit/s through the
+# pair, warm: 2-3.4); the session path is warmed by count (bounded by time too).
+warm=$((SECONDS_PER_CASE < 4 ? 5 : 15))
 warm_sessions=$((SECONDS_PER_CASE < 4 ? 5000 : 30000))
 warm_session_seconds=$((SECONDS_PER_CASE < 4 ? 10 : 30))
 for key in forward.single pair.single; do
