@@ -85,7 +85,7 @@ public final class Relay implements AutoCloseable {
     try {
       admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> !draining);
       admin.start(transport, boss);
-      upstreams = Upstreams.start(new UpstreamContext(config, transport, workers, metrics));
+      upstreams = Upstreams.start(new UpstreamContext(config, transport, workers, metrics, admin));
       if (config.trunk().isPresent()) {
         trunk = startTrunk(config.trunk().get());
       }
@@ -140,7 +140,7 @@ public final class Relay implements AutoCloseable {
       route = Route.UPSTREAM;
     }
     if (l.protocol() == Protocol.TCP) {
-      TcpLegFactory legs = l.pool() != null ? upstreams.tcpLegs(l.pool()) : tcpLegs(l.via());
+      TcpLegFactory legs = upstreams.tracked(l.name(), l.targetText(), l.pool() != null ? upstreams.tcpLegs(l.pool()) : tcpLegs(l.via()));
       TcpListener listener = new TcpListener(l.name(), listen, target, route, legs, limiter, metrics, upstreams::divert);
       listener.start(transport, boss, workers);
       tcpListeners.add(listener);

@@ -39,6 +39,14 @@ public final class DirectLegFactory implements TcpLegFactory {
 
   @Override
   public void start(TcpSession session) {
+    connect(session, session.target());
+  }
+
+  /**
+   * Like {@link #start} but to {@code target} (a pool member); the returned future lets the caller
+   * measure connect latency and follow the server leg's life. The session is ended on every path.
+   */
+  public ChannelFuture connect(TcpSession session, java.net.InetSocketAddress target) {
     Channel client = session.client();
     Bootstrap bootstrap = new Bootstrap()
         .group(client.eventLoop())
@@ -54,7 +62,7 @@ public final class DirectLegFactory implements TcpLegFactory {
             // Handlers are added once the connect succeeded.
           }
         });
-    ChannelFuture connect = bootstrap.connect(session.target());
+    ChannelFuture connect = bootstrap.connect(target);
     Channel server = connect.channel();
     client.closeFuture().addListener(f -> {
       if (!connect.isDone()) {
@@ -78,11 +86,13 @@ public final class DirectLegFactory implements TcpLegFactory {
       }
       bridge(session, client, server, metrics, idleTimeout);
     });
+    return connect;
   }
 
   /** Installs the copy handlers on both channels and starts reading both. */
   public static void bridge(TcpSession session, Channel client, Channel server, RelayMetrics metrics, Duration idleTimeout) {
     var route = session.route();
+    session.markConnected();
     if (!idleTimeout.isZero()) {
       client.pipeline().addLast(new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
     }

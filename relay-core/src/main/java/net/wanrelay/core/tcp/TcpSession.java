@@ -22,6 +22,8 @@ public final class TcpSession {
   private boolean serverInputDone;
   long bytesClientToServer;
   long bytesServerToClient;
+  private final long openedNanos = System.nanoTime();
+  private volatile long connectNanos = -1;
 
   public TcpSession(Channel client, Route route, InetSocketAddress target, RelayMetrics metrics, SessionLimiter limiter) {
     this.client = client;
@@ -42,6 +44,27 @@ public final class TcpSession {
 
   public Route route() {
     return route;
+  }
+
+  /** Payload bytes copied so far client-to-server (written on the event loop; a view may read it). */
+  public long bytesClientToServer() {
+    return bytesClientToServer;
+  }
+
+  public long bytesServerToClient() {
+    return bytesServerToClient;
+  }
+
+  /** Called when the server leg is ready: fixes the connect latency. */
+  public void markConnected() {
+    if (connectNanos < 0) {
+      connectNanos = System.nanoTime() - openedNanos;
+    }
+  }
+
+  /** Nanoseconds from accept to a ready server leg, or -1 while not connected. */
+  public long connectNanos() {
+    return connectNanos;
   }
 
   /** Records that one side finished sending; returns true once both have (the session is done). */
