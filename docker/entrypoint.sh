@@ -4,13 +4,14 @@
 # WANRELAY_ROUTES  optional, space-separated "CIDR=GATEWAY" pairs, e.g. "10.9.4.0/24=10.9.2.3".
 #                  Installed with `ip route replace` before the relay starts; needs root + NET_ADMIN.
 # WANRELAY_KEEP_ROOT=1  keep running as root (transparent mode: TPROXY / NFQUEUE need NET_ADMIN).
+# WANRELAY_JAR     the relay jar (default /opt/wanrelay/wanrelay.jar, where the image puts it).
 #
 # Started as root (compose does this so it can add routes): routes are installed, then the relay
 # runs as the unprivileged wanrelay user. Started as wanrelay (the image default): the relay
 # just runs; WANRELAY_ROUTES is an error then, because nothing could install them.
 set -eu
 
-JAR=/opt/wanrelay/wanrelay.jar
+JAR=${WANRELAY_JAR:-/opt/wanrelay/wanrelay.jar}
 
 if [ -n "${WANRELAY_ROUTES:-}" ]; then
   if [ "$(id -u)" != 0 ]; then
