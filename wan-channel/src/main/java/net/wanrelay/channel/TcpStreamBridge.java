@@ -1,6 +1,7 @@
 package net.wanrelay.channel;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -53,6 +54,8 @@ public final class TcpStreamBridge implements StreamListener {
    */
   static TcpStreamBridge prepare(Channel socket, EventLoop streamLoop, Promise<TrunkStream> opened) {
     socket.config().setAutoRead(false);
+    // One read per credit check, at most 64 KiB: bounds what a stream may take beyond its credit.
+    socket.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(2048, 16 * 1024, 64 * 1024));
     socket.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     TcpStreamBridge bridge = new TcpStreamBridge(socket, streamLoop, opened);
     socket.pipeline().addLast("trunk-bridge", bridge.new SocketSide());

@@ -205,6 +205,14 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   }
 
   @Override
+  public void close(ChannelHandlerContext ctx, io.netty.channel.ChannelPromise promise) {
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("trunk {}: closing connection with {} streams", peer.name(), streams.size(), new Exception("close called here"));
+    }
+    ctx.close(promise);
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     inactive = true;
     if (ticker != null) {

@@ -84,7 +84,7 @@ class PausedReaderTest {
         Thread.sleep(100);
       }
       t.target = (InetSocketAddress) sink.localAddress();
-      long withPaused = Math.min(runBatch(t, data), runBatch(t, data));
+      long withPaused = Math.min(runBatch(t, data), Math.min(runBatch(t, data), runBatch(t, data)));
 
       // Memory: the SP holds at most the paused stream's window; the CP at most about one read.
       int window = spConn.eventLoop().submit(held::receiveWindow).get();
@@ -104,7 +104,7 @@ class PausedReaderTest {
       pausedChildren.close().sync();
       assertThat(stalled.handle((r, e) -> e == null ? "closed" : e.toString()).get(10, TimeUnit.SECONDS)).isNotNull();
       LoopbackTrunk.await(() -> t.spPeer().streamsActive() == 0, 20_000, "paused stream gone");
-      baseline = Math.min(baseline, runBatch(t, data));
+      baseline = Math.min(baseline, Math.min(runBatch(t, data), runBatch(t, data)));
       double ratio = (double) withPaused / baseline;
       System.out.printf("paused-reader: baseline %.1f ms, with a paused stream %.1f ms, ratio %.2f%n",
           baseline / 1e6, withPaused / 1e6, ratio);

@@ -17,6 +17,16 @@ import java.util.concurrent.CompletableFuture;
 final class TestClients {
   private TestClients() {}
 
+  private static final java.util.Map<byte[], java.nio.ByteBuffer> DIRECT = new java.util.WeakHashMap<>();
+
+  /**
+   * One direct copy per data array, shared by all clients: written as wrapped NIO buffers, so the
+   * sockets need no per-chunk copy and (PARANOID) leak tracking does not slow the load generator.
+   */
+  private static synchronized java.nio.ByteBuffer directCopy(byte[] data) {
+    return DIRECT.computeIfAbsent(data, d -> java.nio.ByteBuffer.allocateDirect(d.length).put(d).flip());
+  }
+
   /**
    * Connects, sends {@code data[off, off+len)}, half-closes, and completes with everything the
    * server answered until it closed.
@@ -24,20 +34,44 @@ final class TestClients {
   static CompletableFuture<byte[]> sendAndCollect(EventLoopGroup group, InetSocketAddress to, byte[] data, int off,
       int len) {
     CompletableFuture<byte[]> result = new CompletableFuture<>();
+    java.nio.ByteBuffer direct = directCopy(data);
     ByteArrayOutputStream answer = new ByteArrayOutputStream();
     new Bootstrap().group(group).channel(Transports.socketChannel(group))
         .handler(new ChannelInboundHandlerAdapter() {
+          private int sent;
+          private boolean finished;
+
           @Override
           public void channelActive(ChannelHandlerContext ctx) {
-            Channel ch = ctx.channel();
-            ch.writeAndFlush(Unpooled.wrappedBuffer(data, off, len)).addListener(f -> {
-              if (f.isSuccess()) {
-                ((DuplexChannel) ch).shutdownOutput();
-              } else {
-                result.completeExceptionally(f.cause());
-                ch.close();
+            pump(ctx.channel());
+          }
+
+          @Override
+          public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            pump(ctx.channel());
+          }
+
+          /** Writes 64 KiB chunks while the socket is writable, then half-closes. */
+          private void pump(Channel ch) {
+            while (sent < len && ch.isWritable()) {
+              int n = Math.min(64 * 1024, len - sent);
+              int at = sent;
+              sent += n; // before write(): a write can re-enter pump() through a writability change
+              ch.write(Unpooled.wrappedBuffer(direct.duplicate().position(off + at).limit(off + at + n).slice()));
+              if (sent == len && !finished) {
+                finished = true;
+                ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                  if (f.isSuccess()) {
+                    ((DuplexChannel) ch).shutdownOutput();
+                  } else {
+                    result.completeExceptionally(f.cause());
+                    ch.close();
+                  }
+                });
+                return;
               }
-            });
+            }
+            ch.flush();
           }
 
           @Override

@@ -25,6 +25,15 @@ final class TestServers {
    * closes. Proves byte-exact transfer and carries a half-close end to end.
    */
   static Channel hashingSink(EventLoopGroup group, AtomicLong received) throws InterruptedException {
+    return sink(group, received, true);
+  }
+
+  /** Like {@link #hashingSink} but answers with the byte count (8 bytes) instead of a digest. */
+  static Channel countingSink(EventLoopGroup group, AtomicLong received) throws InterruptedException {
+    return sink(group, received, false);
+  }
+
+  private static Channel sink(EventLoopGroup group, AtomicLong received, boolean hash) throws InterruptedException {
     return new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .childHandler(new ChannelInitializer<Channel>() {
@@ -32,19 +41,23 @@ final class TestServers {
           protected void initChannel(Channel ch) {
             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
               final MessageDigest digest = Hashes.sha256();
+              long count;
 
               @Override
               public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 ByteBuf b = (ByteBuf) msg;
                 received.addAndGet(b.readableBytes());
-                digest.update(b.nioBuffer());
+                count += b.readableBytes();
+                if (hash) {
+                  digest.update(b.nioBuffer());
+                }
                 b.release();
               }
 
               @Override
               public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                 if (evt instanceof ChannelInputShutdownEvent) {
-                  ctx.writeAndFlush(Unpooled.wrappedBuffer(digest.digest())).addListener(ChannelFutureListener.CLOSE);
+                  ctx.writeAndFlush(hash ? Unpooled.wrappedBuffer(digest.digest()) : Unpooled.buffer(8).writeLong(count)).addListener(ChannelFutureListener.CLOSE);
                 }
               }
             });
