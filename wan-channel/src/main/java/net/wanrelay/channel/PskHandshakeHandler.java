@@ -239,12 +239,28 @@ public final class PskHandshakeHandler extends ChannelInboundHandlerAdapter {
       LOG.warn("trunk: {} protocol error during the handshake, closing: {}", ctx.channel().remoteAddress(),
           v.getMessage());
       sendGoAwayAndClose(ctx, v.code(), v.reason());
+    } else if (tlsFailure(cause) != null) {
+      if (state != State.FAILED && state != State.DONE) {
+        state = State.FAILED;
+        metrics.authFailure("tls");
+        LOG.warn("trunk: TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), tlsFailure(cause).getMessage());
+      }
+      ctx.close();
     } else if (c instanceof IOException) {
       ctx.close();
     } else {
       LOG.warn("trunk: handshake error with {}", ctx.channel().remoteAddress(), c);
       ctx.close();
     }
+  }
+
+  private static javax.net.ssl.SSLException tlsFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof javax.net.ssl.SSLException e) {
+        return e;
+      }
+    }
+    return null;
   }
 
   private void fail(ChannelHandlerContext ctx, String reason, ErrorCode code, String detail, boolean tellPeer) {

@@ -62,6 +62,7 @@ public final class TrunkNode {
   private final CompressionSettings compression;
   private final Decompressor decompressor;
   private final StreamAcceptor acceptor;
+  private final TrunkTls tls;
   private final Map<String, PeerLink> links = new LinkedHashMap<>();
   private final ChannelGroup trunkChannels = new DefaultChannelGroup("trunk", GlobalEventExecutor.INSTANCE);
   private Channel serverChannel;
@@ -78,6 +79,7 @@ public final class TrunkNode {
     }
     this.settings = s;
     this.listen = b.listen;
+    this.tls = b.tls;
     this.serverKey = b.serverKey;
     this.allow = b.allow;
     this.compression = b.compression;
@@ -197,7 +199,15 @@ public final class TrunkNode {
         SocketTuning.applyTrunk(ch, settings);
         WireByteCounter counter = new WireByteCounter();
         int caps = Hello.CAP_LZ4 | Hello.CAP_ZSTD | Hello.CAP_UDP;
-        ch.pipeline().addLast("bytes", counter)
+        ch.pipeline().addLast("bytes", counter);
+        if (tls != null) {
+          io.netty.handler.ssl.SslContext ctx = initiator ? tls.client() : tls.server();
+          if (ctx == null) {
+            throw new IllegalStateException("TLS configured without a " + (initiator ? "client" : "server") + " context");
+          }
+          ch.pipeline().addLast("tls", ctx.newHandler(ch.alloc()));
+        }
+        ch.pipeline()
             .addLast("frame-decoder", new FrameDecoder(settings.maxFramePayload))
             .addLast("frame-encoder", new FrameEncoder())
             .addLast("handshake", new PskHandshakeHandler(initiator, nodeId, key, settings, caps, metrics,
@@ -227,6 +237,7 @@ public final class TrunkNode {
     private CompressionSettings compression = CompressionSettings.OFF;
     private DestinationResolver resolver = DestinationResolver.IDENTITY;
     private StreamAcceptor acceptor;
+    private TrunkTls tls;
 
     /** This node's id, sent in HELLO and used by peers as their metric tag (1..64 bytes). */
     public Builder nodeId(String v) { nodeId = v; return this; }
@@ -249,6 +260,8 @@ public final class TrunkNode {
     public Builder compression(String v) { compression = CompressionSettings.parse(v); return this; }
     /** SP hook to rewrite or refuse destinations before the allow-list check. */
     public Builder destinationResolver(DestinationResolver v) { resolver = v; return this; }
+    /** Wraps every trunk connection in TLS 1.3 with mutual certificates (PSK still required). */
+    public Builder tls(TrunkTls v) { tls = v; return this; }
     /** Replaces the default SP acceptor (server legs + allow-list) entirely, e.g. in tests. */
     public Builder streamAcceptor(StreamAcceptor v) { acceptor = v; return this; }
 
