@@ -121,11 +121,25 @@ public final class Relay implements AutoCloseable {
       b.peer(new PeerSpec(p.name(), p.address().host(), p.address().port(), p.key(), p.connections()));
     }
     TrunkNode node = b.build().start();
+    awaitPeers(node, Duration.ofSeconds(5));
     t.listen().ifPresent(l -> log.info("trunk: accepting peers on {}, allowed destinations {}", node.boundAddress(), t.allow()));
     for (PeerConfig p : t.peers()) {
       log.info("trunk: peer {} at {} ({} connections)", p.name(), p.address(), p.connections());
     }
     return node;
+  }
+
+  /**
+   * Gives configured peers a moment to come up before the listeners open, so the first sessions
+   * find a trunk; a peer that is still down is logged and retried in the background.
+   */
+  private static void awaitPeers(TrunkNode node, Duration atMost) throws InterruptedException {
+    long deadline = System.nanoTime() + atMost.toNanos();
+    while (System.nanoTime() < deadline && node.links().stream().anyMatch(l -> !l.isUp())) {
+      Thread.sleep(20);
+    }
+    node.links().stream().filter(l -> !l.isUp()).forEach(l ->
+        log.warn("trunk: peer {} is not up yet; its sessions are reset until it is", l.name()));
   }
 
   public Optional<TrunkNode> trunk() {

@@ -103,6 +103,8 @@ public final class Main {
 
     @Override
     public Integer call() throws Exception {
+      // Signals first: a SIGTERM during start-up still ends in an orderly drain and exit 0.
+      CountDownLatch stop = installStopSignals();
       PrintWriter out = spec.commandLine().getOut();
       RelayConfig config;
       EmbeddedDefault embedded = null;
@@ -136,17 +138,21 @@ public final class Main {
         embedded.describe(out, relay);
       }
       out.flush();
-      return awaitTermination(relay, config.node().drainTimeout(), embedded, out);
+      return awaitTermination(stop, relay, config.node().drainTimeout(), embedded, out);
     }
   }
 
-  /** Blocks until SIGTERM or SIGINT, then drains and exits 0. */
-  @SuppressWarnings("removal")
-  static int awaitTermination(Relay relay, Duration drain, EmbeddedDefault embedded, PrintWriter out) {
+  /** SIGTERM and SIGINT count the returned latch down instead of killing the JVM. */
+  static CountDownLatch installStopSignals() {
     CountDownLatch stop = new CountDownLatch(1);
     sun.misc.SignalHandler handler = sig -> stop.countDown();
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
     sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+    return stop;
+  }
+
+  /** Blocks until a stop signal, then drains and returns exit code 0. */
+  static int awaitTermination(CountDownLatch stop, Relay relay, Duration drain, EmbeddedDefault embedded, PrintWriter out) {
     try {
       stop.await();
     } catch (InterruptedException e) {

@@ -98,17 +98,8 @@ public final class DirectLegFactory implements TcpLegFactory {
     }
     client.pipeline().addLast(new CopyHandler(server, session, true, metrics.sessionBytes(Protocol.TCP, route, true)));
     server.pipeline().addLast(new CopyHandler(client, session, false, metrics.sessionBytes(Protocol.TCP, route, false)));
-    handOverEarlyInbound(client);
-    client.read();
+    client.read(); // also hands over what EarlyInbound held
     server.read();
-  }
-
-  /** Replays data and a half-close that arrived before the far leg was ready (see EarlyInbound). */
-  public static void handOverEarlyInbound(Channel client) {
-    var ctx = client.pipeline().context(TcpListener.EARLY_INBOUND);
-    if (ctx != null) {
-      ((EarlyInbound) ctx.handler()).handOver(ctx);
-    }
   }
 
   static String reason(Throwable cause) {

@@ -2,17 +2,18 @@ package net.wanrelay.core.tcp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
 /**
  * Holds what the client sends before its far leg is ready. Epoll reads once on its own when a FIN
- * arrives (even with AUTO_READ off), so data and the half-close can come before the copy handlers
- * exist; this handler keeps them and hands them over in order.
+ * arrives (even with AUTO_READ off), so data and the half-close can come before the copy path is
+ * ready for them. This handler keeps them and hands them over, in order, at the first read
+ * request: whoever owns the copy path asks for a read only once it can take data.
  */
-public final class EarlyInbound extends ChannelInboundHandlerAdapter {
+public final class EarlyInbound extends ChannelDuplexHandler {
   private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
   private boolean inputShutdown;
 
@@ -34,8 +35,14 @@ public final class EarlyInbound extends ChannelInboundHandlerAdapter {
     }
   }
 
+  @Override
+  public void read(ChannelHandlerContext ctx) {
+    handOver(ctx);
+    ctx.read();
+  }
+
   /** Leaves the pipeline, replaying what it held to the handlers after it. */
-  void handOver(ChannelHandlerContext ctx) {
+  private void handOver(ChannelHandlerContext ctx) {
     ArrayDeque<ByteBuf> replay = new ArrayDeque<>(held);
     held.clear();
     // A removed handler's context still forwards to the handlers after it.

@@ -10,7 +10,6 @@ import net.wanrelay.channel.TrunkOpenException;
 import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.metrics.RelayMetrics.Outcome;
-import net.wanrelay.core.tcp.DirectLegFactory;
 import net.wanrelay.core.tcp.IdleCloser;
 import net.wanrelay.core.tcp.LanByteCounter;
 import net.wanrelay.core.tcp.TcpLegFactory;
@@ -52,7 +51,6 @@ public final class TrunkTcpLegFactory implements TcpLegFactory {
     // The bridge closes the client on every path (with a RST when the open failed).
     client.closeFuture().addListener(f -> session.end(
         opened.isSuccess() ? Outcome.COMPLETED : opened.isDone() ? Outcome.CONNECT_FAILED : Outcome.RESET));
-    DirectLegFactory.handOverEarlyInbound(client);
   }
 
   private static String reason(Throwable cause) {
