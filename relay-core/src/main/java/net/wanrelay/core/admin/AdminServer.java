@@ -189,7 +189,14 @@ public final class AdminServer {
         return;
       }
       QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-      String path = uri.path();
+      String path;
+      try {
+        path = uri.path();
+        uri.parameters(); // decoded once here (and cached) so bad escapes are a 400, not a 500 or a silent close
+      } catch (IllegalArgumentException e) {
+        replyError(ctx, request, "other", 400, "malformed URI: " + e.getMessage());
+        return;
+      }
       HttpMethod method = request.method();
       Map<HttpMethod, ApiHandler> byMethod = routes.get(path);
       if (byMethod != null) {
