@@ -108,6 +108,21 @@ class TrunkPairTest {
   }
 
   @Test
+  void tinyRequestsWithImmediateFinArriveWhole() throws Exception {
+    // Data and FIN in one segment reach the relay before the stream exists (0-RTT path).
+    try (Loopback.BlockingEcho echo = new Loopback.BlockingEcho()) {
+      startPair(echo.port(), 9, "127.0.0.0/8");
+      for (int i = 0; i < 50; i++) {
+        try (Socket s = Loopback.connect(cp.tcpListeners().get(0).localAddress())) {
+          s.getOutputStream().write(("request " + i).getBytes());
+          s.shutdownOutput();
+          assertThat(new String(s.getInputStream().readAllBytes())).isEqualTo("request " + i);
+        }
+      }
+    }
+  }
+
+  @Test
   void refusedServerLegResetsTheClient() throws Exception {
     int closed = Loopback.freePort();
     startPair(closed, 9, "127.0.0.0/8");
