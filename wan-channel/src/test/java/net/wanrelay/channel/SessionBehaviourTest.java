@@ -188,6 +188,37 @@ class SessionBehaviourTest {
   }
 
   @Test
+  void drainLetsOpenSessionsFinishAndTakesNoNewOnes() throws Exception {
+    try (ServerSocket echo = BlockingServers.echo();
+        LoopbackTrunk t = new LoopbackTrunk(group, LoopbackTrunk.testSettings(), 1, "off")) {
+      t.awaitUp(1);
+      t.target = BlockingServers.addr(echo);
+      Socket open = client(t);
+      open.getOutputStream().write(ASCII_HELLO);
+      assertThat(open.getInputStream().readNBytes(5)).isEqualTo(ASCII_HELLO);
+      TrunkNode sp = t.sp;
+      CompletableFuture<Long> drained = CompletableFuture.supplyAsync(() -> {
+        long start = System.nanoTime();
+        sp.shutdown(Duration.ofSeconds(20));
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      });
+      LoopbackTrunk.await(() -> t.link().connectionsUp() == 0, 5000, "CP saw GOAWAY");
+      // New sessions are not put on the draining connection.
+      try (Socket late = client(t)) {
+        assertThatThrownBy(() -> late.getInputStream().read()).isInstanceOf(SocketException.class);
+      }
+      // The open one still works and ends cleanly.
+      open.getOutputStream().write("still here".getBytes(StandardCharsets.US_ASCII));
+      assertThat(new String(open.getInputStream().readNBytes(10), StandardCharsets.US_ASCII)).isEqualTo("still here");
+      open.shutdownOutput();
+      assertThat(open.getInputStream().read()).isEqualTo(-1);
+      open.close();
+      assertThat(drained.get(15, TimeUnit.SECONDS)).as("drain ended when the last stream did").isLessThan(15_000);
+      t.sp = null;
+    }
+  }
+
+  @Test
   void udpFlowsRoundTripAndExpireWhenIdle() throws Exception {
     TrunkSettings s = LoopbackTrunk.testSettings().toBuilder().udpIdleTimeout(Duration.ofMillis(1500)).build();
     try (DatagramSocket echo = BlockingServers.udpEcho();
