@@ -68,6 +68,7 @@ final class InterceptSessions {
   private final Duration idleTimeout;
   private final Duration trunkWait;
   private final Function<InetSocketAddress, Boolean> isOwnListener;
+  private final Function<Channel, InetSocketAddress> originalDestination;
 
   /**
    * @param trunkWait how long a session waits for the trunk to a learned SP to come up before it
@@ -78,6 +79,16 @@ final class InterceptSessions {
   InterceptSessions(InPathRouter router, Discoverer discoverer, Links links, Transport transport, RelayMetrics metrics,
       SessionLimiter limiter, boolean transparentSource, Duration connectTimeout, Duration idleTimeout,
       Duration trunkWait, Function<InetSocketAddress, Boolean> isOwnListener) {
+    this(router, discoverer, links, transport, metrics, limiter, transparentSource, connectTimeout, idleTimeout, trunkWait,
+        isOwnListener, ch -> (InetSocketAddress) ch.localAddress());
+  }
+
+  /** @param originalDestination where a client meant to go (TPROXY: the accepted socket's local address) */
+  InterceptSessions(InPathRouter router, Discoverer discoverer, Links links, Transport transport, RelayMetrics metrics,
+      SessionLimiter limiter, boolean transparentSource, Duration connectTimeout, Duration idleTimeout,
+      Duration trunkWait, Function<InetSocketAddress, Boolean> isOwnListener,
+      Function<Channel, InetSocketAddress> originalDestination) {
+    this.originalDestination = originalDestination;
     this.router = router;
     this.discoverer = discoverer;
     this.links = links;
@@ -101,7 +112,7 @@ final class InterceptSessions {
     Pending(Channel client) {
       this.client = client;
       this.source = (InetSocketAddress) client.remoteAddress();
-      this.destination = (InetSocketAddress) client.localAddress();
+      this.destination = originalDestination.apply(client);
       client.closeFuture().addListener(f -> {
         if (!handedOff) {
           handedOff = true; // the client left before any leg existed
