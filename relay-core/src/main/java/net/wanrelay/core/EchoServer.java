@@ -2,7 +2,9 @@ package net.wanrelay.core;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -12,7 +14,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.DuplexChannel;
 import java.net.InetSocketAddress;
 import net.wanrelay.core.net.Transport;
 
@@ -63,8 +64,9 @@ public final class EchoServer {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
-        ctx.flush();
-        ((DuplexChannel) ctx.channel()).shutdownOutput();
+        // The client is done sending: echo what is left, then close (a half-open socket would
+        // linger and keep waking the event loop).
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
     }
 
