@@ -44,6 +44,8 @@ final class PoolTesting {
   static String who(InetSocketAddress address) throws IOException {
     try (Socket s = open(address)) {
       return ask(s, "who");
+    } catch (java.net.SocketException e) {
+      return null; // reset while connecting: the relay refused the session
     }
   }
 
@@ -56,9 +58,9 @@ final class PoolTesting {
 
   /** Sends one line on an open socket and reads one line back (null at EOF or reset). */
   static String ask(Socket s, String line) throws IOException {
-    s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-    s.getOutputStream().flush();
     try {
+      s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
       return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
     } catch (java.net.SocketException e) {
       return null; // reset by the relay
