@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     --quick) SECONDS_PER_CASE=3; OMIT=1; ROUNDS=1 ;;
     --rounds) ROUNDS="${2:?--rounds needs a value}"; shift ;;
     --seconds) SECONDS_PER_CASE="${2:?--seconds needs a value}"; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "loopback-bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
