@@ -152,6 +152,20 @@ class ComposeTopologyNetnsTest {
   }
 
   @Test
+  void poolListenerSkipsTheMissingMemberAndServesThePage() {
+    // docker/relay/cproxy.yaml: pool "web" = [10.9.3.5:80 (no such host), 10.9.3.2:80], primary-backup.
+    await("pool web: 10.9.3.2:80 healthy", () -> metrics("cproxy")
+        .sum("wanrelay_upstream_health", Map.of("pool", "web", "address", "10.9.3.2:80")) == 1);
+    Exec r = sh("client", "curl -fsS --max-time 20 http://10.9.1.2:8082/");
+    assertThat(r.exit).as(r.out).isZero();
+    assertThat(r.out).contains("wanrelay-test-page");
+    PrometheusText cp = metrics("cproxy");
+    assertThat(cp.sum("wanrelay_upstream_health", Map.of("pool", "web", "address", "10.9.3.5:80"))).isZero();
+    assertThat(cp.sum("wanrelay_upstream_probes_total", Map.of("pool", "web", "address", "10.9.3.5:80", "result", "fail")))
+        .isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
   void tcpEchoOverTheTrunkIsByteExact() throws Exception {
     byte[] payload = new byte[300_000];
     Hashes.fill(new SplittableRandom(3), payload);

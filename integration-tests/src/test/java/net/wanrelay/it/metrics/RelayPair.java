@@ -51,6 +51,7 @@ public final class RelayPair implements AutoCloseable {
   private final int cpTcp = freeTcpPort();
   private final int cpUdp = freeUdpPort();
   private final int cpDead = freeTcpPort();
+  private final int cpPool = freeTcpPort();
   private final int spTcp = freeTcpPort();
   private final int spUdp = freeUdpPort();
   private final int closedPort = freeTcpPort();
@@ -121,6 +122,13 @@ public final class RelayPair implements AutoCloseable {
       y.append(listener("echo-udp", "udp", cpUdp, spUdp, "direct"));
     }
     y.append(listener("dead", "tcp", cpDead, closedPort, "direct"));
+    // The echo server as a one-member pool with a data-exchange health probe (upstream metrics).
+    y.append("  - { name: echo-pool, protocol: tcp, listen: 127.0.0.1:").append(cpPool)
+        .append(", target: \"pool:echo\", via: ").append(via == Via.PEER ? "peer:sp" : "direct").append(" }\n");
+    y.append("pools:\n");
+    y.append("  echo:\n");
+    y.append("    members: [ 127.0.0.1:").append(echo.tcpPort()).append(" ]\n");
+    y.append("    health: { interval: 1s, timeout: 2s, rise: 1, fall: 3, send: \"ping\\n\", expect: \"ping\" }\n");
     if (via == Via.PEER) {
       y.append("trunk:\n");
       y.append("  peers:\n");
@@ -234,8 +242,17 @@ public final class RelayPair implements AutoCloseable {
 
   /** Sends {@code payload} through the CP's TCP echo listener, half-closes, returns everything echoed back. */
   public byte[] tcpEcho(byte[] payload) {
+    return tcpEcho(cpTcp, payload);
+  }
+
+  /** The same through the CP's listener whose target is the one-member pool "echo". */
+  public byte[] tcpEchoViaPool(byte[] payload) {
+    return tcpEcho(cpPool, payload);
+  }
+
+  private byte[] tcpEcho(int port, byte[] payload) {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), cpTcp), 5000);
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
       s.setSoTimeout(30_000);
       InputStream in = s.getInputStream();
       OutputStream out = s.getOutputStream();
@@ -253,7 +270,7 @@ public final class RelayPair implements AutoCloseable {
       writer.join(30_000);
       return got;
     } catch (IOException e) {
-      throw new UncheckedIOException("tcp echo through cp 127.0.0.1:" + cpTcp, e);
+      throw new UncheckedIOException("tcp echo through cp 127.0.0.1:" + port, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
