@@ -27,8 +27,9 @@ final class PoolsSection {
       }
       HealthConfig health = health(p.optionalSection("health"));
       Optional<HostPort> fallback = p.optional("fallback", HostPort::parse);
+      boolean resumable = p.bool("resumable", false);
       p.finish();
-      pools.put(name, new PoolConfig(name, policy, members, health, fallback));
+      pools.put(name, new PoolConfig(name, policy, members, health, fallback, resumable));
     }
     all.finish();
     return pools;
@@ -36,7 +37,8 @@ final class PoolsSection {
 
   private static HealthConfig health(Optional<ConfigSection> maybe) throws ConfigException {
     if (maybe.isEmpty()) {
-      return new HealthConfig(Duration.ofSeconds(1), Duration.ofMillis(500), 2, 2, Optional.empty(), Optional.empty());
+      return new HealthConfig(Duration.ofSeconds(1), Duration.ofMillis(500), 2, 2, Optional.empty(), Optional.empty(),
+          RelayConfig.Protocol.TCP);
     }
     ConfigSection h = maybe.get();
     HealthConfig health = new HealthConfig(
@@ -45,12 +47,30 @@ final class PoolsSection {
         h.integer("rise", 2, 1, 100),
         h.integer("fall", 2, 1, 100),
         h.optionalString("send").map(PoolsSection::unescape),
-        h.optionalString("expect").map(PoolsSection::unescape));
+        h.optionalString("expect").map(PoolsSection::unescape),
+        h.optional("protocol", PoolsSection::protocol).orElse(RelayConfig.Protocol.TCP));
+    if (health.protocol() == RelayConfig.Protocol.UDP && health.send().isEmpty()) {
+      throw h.error("protocol", "a udp probe needs 'send' (there is no connect to check)");
+    }
+    if (health.interval().toMillis() < 10) {
+      throw h.error("interval", "must be at least 10ms");
+    }
+    if (health.timeout().toMillis() < 1) {
+      throw h.error("timeout", "must be at least 1ms");
+    }
     if (health.expect().isPresent() && health.send().isEmpty()) {
       throw h.error("expect", "'expect' needs 'send' (the probe sends first, then reads the reply)");
     }
     h.finish();
     return health;
+  }
+
+  private static RelayConfig.Protocol protocol(String text) {
+    return switch (text) {
+      case "tcp" -> RelayConfig.Protocol.TCP;
+      case "udp" -> RelayConfig.Protocol.UDP;
+      default -> throw new IllegalArgumentException("'" + text + "' is not tcp or udp");
+    };
   }
 
   private static Policy policy(String text) {

@@ -40,6 +40,12 @@ final class DivertMap {
     return e.to();
   }
 
+  /** Where {@code original} goes now, without counting a hit (for flows checking whether to move). */
+  InetSocketAddress peek(InetSocketAddress original) {
+    Entry e = entries.isEmpty() ? null : entries.get(original);
+    return e == null ? original : e.to();
+  }
+
   /** Sets or replaces the entry for {@code from}; returns the entry it replaced, or null. */
   Entry put(InetSocketAddress from, String fromText, InetSocketAddress to, String toText) {
     return entries.put(from, new Entry(from, to, fromText, toText, new AtomicLong()));

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import net.wanrelay.core.config.HostPort;
 import net.wanrelay.core.config.PoolConfig;
 import net.wanrelay.core.config.PoolConfig.Policy;
+import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.net.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,7 @@ final class Pool implements AutoCloseable {
   private final Transport transport;
   private final AtomicInteger turn = new AtomicInteger();
   private final Counter failovers;
+  final Counter flowMoves;
   private final List<Prober> probers = new ArrayList<>();
   private volatile boolean closed;
 
@@ -46,6 +48,9 @@ final class Pool implements AutoCloseable {
     this.fallback = config.fallback().map(HostPort::resolve);
     this.failovers = Counter.builder("wanrelay.upstream.failovers")
         .description("Members that left a pool's rotation after failed checks")
+        .tag("pool", config.name()).register(registry);
+    this.flowMoves = Counter.builder("wanrelay.upstream.flow.moves")
+        .description("UDP flows of a resumable pool moved to another destination")
         .tag("pool", config.name()).register(registry);
     var h = config.health();
     for (HostPort hp : config.members()) {
@@ -118,6 +123,15 @@ final class Pool implements AutoCloseable {
     return best;
   }
 
+  boolean anyUsable() {
+    for (Member m : members) {
+      if (m.usable()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static double rtt(Member m) {
     double r = m.ewmaRttSeconds();
     return Double.isNaN(r) ? Double.MAX_VALUE : r;
@@ -175,22 +189,25 @@ final class Pool implements AutoCloseable {
       }
       long started = System.nanoTime();
       long intervalNanos = config.health().interval().toNanos();
-      inFlight = HealthProbe.start(transport, loop, member.address, config.health().timeout().toMillis(), send, expect,
-          (ok, nanos, detail) -> {
-            inFlight = null;
-            if (ok) {
-              passed.increment();
-              latency.record(nanos, TimeUnit.NANOSECONDS);
-              member.probeSample(nanos);
-            } else {
-              failed.increment();
-            }
-            apply(member, member.record(ok, detail));
-            if (!closed) {
-              long wait = Math.max(0, intervalNanos - (System.nanoTime() - started));
-              next = loop.schedule(this::probe, wait, TimeUnit.NANOSECONDS);
-            }
-          });
+      HealthProbe.Result done = (ok, nanos, detail) -> {
+        inFlight = null;
+        if (ok) {
+          passed.increment();
+          latency.record(nanos, TimeUnit.NANOSECONDS);
+          member.probeSample(nanos);
+        } else {
+          failed.increment();
+        }
+        apply(member, member.record(ok, detail));
+        if (!closed) {
+          long wait = Math.max(0, intervalNanos - (System.nanoTime() - started));
+          next = loop.schedule(this::probe, wait, TimeUnit.NANOSECONDS);
+        }
+      };
+      long timeout = config.health().timeout().toMillis();
+      inFlight = config.health().protocol() == Protocol.UDP
+          ? UdpHealthProbe.start(transport, loop, member.address, timeout, send, expect, done)
+          : HealthProbe.start(transport, loop, member.address, timeout, send, expect, done);
     }
 
     void stop() {

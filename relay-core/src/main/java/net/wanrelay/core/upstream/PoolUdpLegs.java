@@ -10,8 +10,11 @@ import net.wanrelay.core.udp.UdpLeg;
 import net.wanrelay.core.udp.UdpLegFactory;
 
 /**
- * UDP flows of a {@code pool:NAME} listener: each new flow gets a healthy member (or the fallback)
- * and keeps it for its life. With none, the flow's datagrams are dropped and the refusal counted.
+ * UDP flows of a {@code pool:NAME} listener: each new flow gets a healthy member (or the fallback).
+ * A flow keeps its destination for its life, unless the pool is {@code resumable}: then, with its
+ * next datagram, a flow whose member left the rotation, whose destination was diverted, or which
+ * sits on the fallback while a member is healthy again, moves to where a new flow would go. With no
+ * destination at all the flow is refused (dropped and counted).
  */
 final class PoolUdpLegs implements UdpLegFactory {
   private final Pool pool;
@@ -28,55 +31,92 @@ final class PoolUdpLegs implements UdpLegFactory {
 
   @Override
   public UdpLeg open(EventLoop loop, InetSocketAddress client, InetSocketAddress target, UdpLeg.Replies replies) {
-    Member member = pool.choose();
-    InetSocketAddress destination;
-    if (member != null) {
-      destination = member.address;
-    } else if (pool.fallback.isPresent()) {
-      destination = pool.fallback.get();
-    } else {
+    FlowLeg leg = new FlowLeg(loop, client, replies);
+    if (!leg.connect()) {
       metrics.refused(Protocol.UDP, PoolTcpLegs.NO_HEALTHY);
-      return new Refused(loop, replies);
-    }
-    if (member != null) {
-      member.sessions.incrementAndGet();
-    }
-    UdpLeg leg = direct.open(loop, client, divert.apply(destination), replies);
-    return new UdpLeg() {
-      private boolean closed;
-
-      @Override
-      public boolean send(ByteBuf payload) {
-        return leg.send(payload);
-      }
-
-      @Override
-      public void close() {
-        if (!closed) {
-          closed = true;
-          if (member != null) {
-            member.sessions.decrementAndGet();
-          }
-          leg.close();
-        }
-      }
-    };
-  }
-
-  /** A flow with no upstream: drops what it is given and ends the flow right away. */
-  private static final class Refused implements UdpLeg {
-    Refused(EventLoop loop, UdpLeg.Replies replies) {
       // Ended after the listener stored the leg, so the flow's own cleanup runs normally.
       loop.execute(() -> replies.closed(PoolTcpLegs.NO_HEALTHY));
+    }
+    return leg;
+  }
+
+  /** One flow's leg; confined to the listener's event loop. */
+  private final class FlowLeg implements UdpLeg {
+    private final EventLoop loop;
+    private final InetSocketAddress client;
+    private final UdpLeg.Replies replies;
+    private Member member;
+    private InetSocketAddress base;
+    private InetSocketAddress destination;
+    private UdpLeg leg;
+    private boolean closed;
+
+    FlowLeg(EventLoop loop, InetSocketAddress client, UdpLeg.Replies replies) {
+      this.loop = loop;
+      this.client = client;
+      this.replies = replies;
+    }
+
+    /** Picks a destination and opens a leg to it; false when there is none. */
+    boolean connect() {
+      Member m = pool.choose();
+      if (m != null) {
+        base = m.address;
+        m.sessions.incrementAndGet();
+      } else if (pool.fallback.isPresent()) {
+        base = pool.fallback.get();
+      } else {
+        return false;
+      }
+      member = m;
+      destination = divert.apply(base);
+      leg = direct.open(loop, client, destination, replies);
+      return true;
+    }
+
+    private boolean shouldMove() {
+      if (member != null) {
+        return !member.usable() || !divert.peek(base).equals(destination);
+      }
+      return pool.anyUsable() || !divert.peek(base).equals(destination);
+    }
+
+    private void release() {
+      if (member != null) {
+        member.sessions.decrementAndGet();
+        member = null;
+      }
+      if (leg != null) {
+        leg.close();
+        leg = null;
+      }
     }
 
     @Override
     public boolean send(ByteBuf payload) {
-      payload.release();
-      return false;
+      if (closed) {
+        payload.release();
+        return false;
+      }
+      if (pool.config.resumable() && (leg == null || shouldMove())) {
+        release();
+        if (connect()) {
+          pool.flowMoves.increment();
+        }
+      }
+      if (leg == null) {
+        payload.release();
+        return false;
+      }
+      return leg.send(payload);
     }
 
     @Override
-    public void close() {}
+    public void close() {
+      if (!closed) {
+        closed = true;
+        release();
+      }
+    }
   }
 }
