@@ -11,7 +11,7 @@
 #   bench/loopback-bench.sh            full run: JIT warm-up, 2 rounds of 8 s per case, best round
 #                                      counts (~8 min)
 #   bench/loopback-bench.sh --quick    short warm-up, 1 round of 3 s per case (~2 min)
-#   bench/loopback-bench.sh --seconds N --rounds N
+#   bench/loopback-bench.sh --seconds N --rounds N --skip socat,kcptun    (peers to leave out)
 #   WANRELAY_JAR=/path/wanrelay.jar bench/loopback-bench.sh     use that jar (no build)
 #
 # Needs: java 17, iperf3, socat, haproxy, kcptun (apt-get install iperf3 socat haproxy kcptun),
@@ -22,12 +22,14 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_CASE=8
 OMIT=2
 ROUNDS=2
+SKIP=" "
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) SECONDS_PER_CASE=3; OMIT=1; ROUNDS=1 ;;
     --rounds) ROUNDS="${2:?--rounds needs a value}"; shift ;;
     --seconds) SECONDS_PER_CASE="${2:?--seconds needs a value}"; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --skip) SKIP+="$(printf '%s' "${2:?--skip needs a value}" | tr ',' ' ') "; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "loopback-bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -58,7 +60,11 @@ trap cleanup EXIT
 trap 'echo "loopback-bench: interrupted" >&2; exit 130' INT TERM
 
 log() { echo "[loopback-bench] $*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
+# have TOOL : installed and not left out with --skip (--skip kcptun covers kcptun-server/-client)
+have() {
+  case "$SKIP" in *" $1 "*|*" ${1%%-*} "*) return 1 ;; esac
+  command -v "$1" >/dev/null 2>&1
+}
 
 # start NAME CMD... : runs CMD in the background in its own process group; sets LAST_PID.
 start() {
@@ -128,7 +134,7 @@ cpu_seconds() {
 missing=()
 for t in java javac curl ss setsid; do have "$t" || { log "required tool '$t' not found"; exit 1; }; done
 for t in iperf3 socat haproxy kcptun-server kcptun-client; do have "$t" || missing+=("$t"); done
-[ ${#missing[@]} -eq 0 ] || log "missing: ${missing[*]} (apt-get install iperf3 socat haproxy kcptun); their rows are skipped"
+[ ${#missing[@]} -eq 0 ] || log "missing or --skip: ${missing[*]} (apt-get install iperf3 socat haproxy kcptun); their rows are skipped"
 have iperf3 || log "without iperf3 there are no throughput rows"
 
 # ---- relay jar and the Java helpers -----------------------------------------------------------
@@ -291,7 +297,7 @@ if have socat; then
   if wait_port t "$SOCAT" "$SOCAT_PID" socat; then add_case socat.single "$SOCAT" "$SOCAT_PID"
   else unavailable "failed to start" socat.single; fi
 else
-  unavailable "skipped: socat missing" socat.single
+  unavailable "skipped: no socat" socat.single
 fi
 
 # ---- haproxy --------------------------------------------------------------------------------
@@ -325,7 +331,7 @@ CFG
     unavailable "failed to start: $(tail -n 1 "$tmp/haproxy.err")" haproxy.single haproxy.sessions
   fi
 else
-  unavailable "skipped: haproxy missing" haproxy.single haproxy.sessions
+  unavailable "skipped: no haproxy" haproxy.single haproxy.sessions
 fi
 
 # ---- wanrelay pair (CP -> trunk -> SP) ----------------------------------------------------------
@@ -394,9 +400,9 @@ if have kcptun-server && have kcptun-client; then
     unavailable "failed to start" kcptun.single kcptun.p100
   fi
 else
-  unavailable "skipped: kcptun missing" kcptun.single kcptun.p100
+  unavailable "skipped: no kcptun" kcptun.single kcptun.p100
 fi
-have iperf3 || unavailable "skipped: iperf3 missing" direct.single direct.p100 forward.single socat.single \
+have iperf3 || unavailable "skipped: no iperf3" direct.single direct.p100 forward.single socat.single \
   haproxy.single pair.single pair.p100 kcptun.single kcptun.p100
 
 # ---- JIT warm-up -----------------------------------------------------------------------------
