@@ -142,7 +142,12 @@ jar="${WANRELAY_JAR:-}"
 if [ -z "$jar" ]; then
   if [ ! -f relay-core/target/wanrelay.jar ]; then
     log "building relay-core/target/wanrelay.jar"
-    ./mvnw -q -B package -DskipTests -pl relay-core -am || { log "build failed"; exit 1; }
+    # In the background and waited for, so Ctrl-C / TERM stop the build too (cleanup kills its group).
+    setsid ./mvnw -q -B package -DskipTests -pl relay-core -am </dev/null &
+    build_pid=$!
+    pids+=("$build_pid")
+    wait "$build_pid" || { log "build failed"; exit 1; }
+    pids=()   # nothing else runs yet
   fi
   jar=relay-core/target/wanrelay.jar
 fi
