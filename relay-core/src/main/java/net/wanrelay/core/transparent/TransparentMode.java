@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class TransparentMode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TransparentMode.class);
   /** How long a session waits for the trunk to a just-learned SP before it passes through. */
-  static final Duration TRUNK_WAIT = Duration.ofSeconds(2);
+  static final Duration TRUNK_WAIT = Duration.ofSeconds(3);
 
   private final List<AutoCloseable> opened = new ArrayList<>();
   private PeerMappingTable pmt;
