@@ -25,9 +25,13 @@ public final class RepoLayout {
     return root().resolve("docker");
   }
 
-  /** The shaded relay jar; integration-tests builds after relay-core in the reactor, so it exists during verify. */
+  /**
+   * The shaded relay jar: -Dwanrelay.jar=PATH, else relay-core/target/wanrelay.jar (integration-tests
+   * builds after relay-core in the reactor, so it exists during verify).
+   */
   public static Path relayJar() {
-    Path jar = root().resolve("relay-core/target/wanrelay.jar");
+    String override = System.getProperty("wanrelay.jar", "");
+    Path jar = override.isBlank() ? root().resolve("relay-core/target/wanrelay.jar") : Path.of(override);
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: build it with ./mvnw -q -B package -DskipTests -pl relay-core -am");
     }
