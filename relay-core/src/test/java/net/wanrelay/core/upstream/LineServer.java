@@ -23,6 +23,8 @@ final class LineServer implements AutoCloseable {
   final String name;
   final AtomicInteger whoRequests = new AtomicInteger();
   final AtomicLong pings = new AtomicLong();
+  /** Connections accepted and not yet closed (to see that probes do not pile up). */
+  final AtomicInteger openConnections = new AtomicInteger();
   private final ServerSocket server;
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private volatile boolean muted;
@@ -64,6 +66,7 @@ final class LineServer implements AutoCloseable {
   }
 
   private Void serve(Socket s) {
+    openConnections.incrementAndGet();
     try (s) {
       BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
       OutputStream out = s.getOutputStream();
@@ -91,6 +94,8 @@ final class LineServer implements AutoCloseable {
       }
     } catch (IOException | InterruptedException e) {
       // client went away (probes close with RST); nothing to do
+    } finally {
+      openConnections.decrementAndGet();
     }
     return null;
   }

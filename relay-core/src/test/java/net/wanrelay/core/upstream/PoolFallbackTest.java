@@ -92,4 +92,31 @@ class PoolFallbackTest {
     assertThat(metric(relay, "wanrelay_connect_failures_total{protocol=\"tcp\",reason=\"refused\"}")).isEqualTo(0.0);
     assertThat(relay.metrics().activeSessions()).isZero();
   }
+
+  @Test
+  void failedSessionConnectsCountAsFailedChecks() throws Exception {
+    live = new LineServer("live");
+    fallback = new LineServer("other");
+    relay = PoolTesting.startRelay("""
+        node: { admin: 127.0.0.1:%d }
+        pools:
+          p:
+            policy: primary-backup
+            members: [ %s, %s ]
+            health: { interval: 1h, timeout: 500ms, rise: 2, fall: 2 }
+        listeners:
+          - { name: p, protocol: tcp, listen: 127.0.0.1:%d, target: "pool:p" }
+        """.formatted(PoolTesting.freePort(), live.address(), fallback.address(), PoolTesting.freePort()));
+    waitUntil("both up", () -> poolMember("p", 0).equals("up") && poolMember("p", 1).equals("up"));
+    InetSocketAddress p = PoolTesting.listener(relay, "p");
+    assertThat(who(p)).isEqualTo("live");
+    live.close(); // the primary now refuses connects; the next probe is an hour away
+    assertThat(who(p)).isNull();
+    assertThat(poolMember("p", 0)).isEqualTo("up"); // one failure, fall is 2
+    assertThat(who(p)).isNull();
+    waitUntil("primary down after two failed session connects", () -> poolMember("p", 0).equals("down"));
+    assertThat(who(p)).isEqualTo("other");
+    assertThat(metric(relay, "wanrelay_upstream_failovers_total{pool=\"p\"}")).isEqualTo(1.0);
+    assertThat(metric(relay, "wanrelay_connect_failures_total{protocol=\"tcp\",reason=\"refused\"}")).isEqualTo(2.0);
+  }
 }

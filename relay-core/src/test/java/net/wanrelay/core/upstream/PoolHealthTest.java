@@ -72,6 +72,11 @@ class PoolHealthTest {
     double before = metric(relay, passes);
     waitUntil("three more connect probes of B", () -> metric(relay, passes) >= before + 3);
     assertThat(healthy(relay, "connect", b)).isTrue();
+    // Probes of the mute server do not pile up: one in flight per pool at most (plus one closing).
+    for (int i = 0; i < 5; i++) {
+      assertThat(b.openConnections.get()).isLessThanOrEqualTo(4);
+      Thread.sleep(100);
+    }
     assertThat(metric(relay, "wanrelay_upstream_failovers_total{pool=\"connect\"}")).isEqualTo(0.0);
 
     int bSessions = b.whoRequests.get();

@@ -75,7 +75,9 @@ class PoolPolicyTest {
     for (LineServer s : servers) {
       assertThat(landed.get(s.name)).isBetween(95, 105);
       assertThat(s.whoRequests.get()).isEqualTo(landed.get(s.name));
+      waitUntil(s.name + " has no open sessions", () -> member(relay, "p", s).get("sessions").asInt() == 0);
     }
+    assertThat(relay.metrics().activeSessions()).isZero();
   }
 
   @Test
