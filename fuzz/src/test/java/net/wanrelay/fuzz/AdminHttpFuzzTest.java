@@ -73,10 +73,10 @@ class AdminHttpFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"GET ", "POST ", "PUT ", " HTTP/1.1\r\n", " HTTP/1.0\r\n", "\r\n\r\n", "Host: x\r\n",
-      "Content-Length: ", "Transfer-Encoding: chunked\r\n", "Connection: close\r\n", "Connection: keep-alive\r\n",
+  @DictionaryEntries({"GET ", "POST ", "PUT ", " HTTP/1.1\\x0d\\x0a", " HTTP/1.0\\x0d\\x0a", "\\x0d\\x0a\\x0d\\x0a", "Host: x\\x0d\\x0a",
+      "Content-Length: ", "Transfer-Encoding: chunked\\x0d\\x0a", "Connection: close\\x0d\\x0a", "Connection: keep-alive\\x0d\\x0a",
       "Authorization: Bearer ", TOKEN, "/metrics", "/healthz", "/status", "/api/echo", "?q=", "%", "%zz", "&",
-      "Expect: 100-continue\r\n"})
+      "Expect: 100-continue\\x0d\\x0a"})
   void answersOrCloses(FuzzedDataProvider data) throws Exception {
     long chunkSeed = data.consumeLong();
     byte[] wire = data.consumeBoolean() ? data.consumeRemainingAsBytes() : request(data);

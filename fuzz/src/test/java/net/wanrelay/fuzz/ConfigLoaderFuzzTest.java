@@ -26,7 +26,7 @@ class ConfigLoaderFuzzTest {
       "fallback:", "listeners:", "protocol:", "target:", "pool:", "via:", "peer:", "intercept:", "tcp-ports:",
       "udp-ports:", "in-path-rules:", "peering-rules:", "dst:", "src:", "port:", "action:", "fixed-target",
       "auto-discover", "pass-through", "discovery:", "option-kind:", "exid:", "advertise:", "127.0.0.1:9000",
-      "10.0.0.0/8", "0123456789abcdef0123", "&a", "*a", "<<:", "- ", "\n  ", "[", "{", "!!", "10s", "500ms", "0x"})
+      "10.0.0.0/8", "0123456789abcdef0123", "&a", "*a", "<<:", "- ", "\\x0a  ", "[", "{", "!!", "10s", "500ms", "0x"})
   void onlyConfigExceptionEscapes(FuzzedDataProvider data) {
     String text = data.consumeString(MAX_TEXT);
     try {

@@ -41,7 +41,7 @@ class DecompressorFuzzTest {
         plain = null; // corrupted: any outcome but a crash is fine
       }
     } else {
-      in = Unpooled.copiedBuffer(bytes);
+      in = Unpooled.buffer(bytes.length).writeBytes(bytes); // never EMPTY_BUFFER, whose release is a no-op
     }
     ByteBuf out = null;
     try {

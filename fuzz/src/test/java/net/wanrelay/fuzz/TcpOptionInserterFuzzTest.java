@@ -56,7 +56,12 @@ class TcpOptionInserterFuzzTest {
 
     int grew = now.totalLength() - old.totalLength();
     assertThat(grew % 4).isZero();
-    assertThat(grew).isPositive();
+    // By design the rewriter drops an end-of-list marker and whatever follows it in the option
+    // area, so the packet only grows when the old option area had no such tail.
+    boolean hadTail = old.options().value().usedLength() < old.tcpHeaderLength() - 20;
+    if (!hadTail) {
+      assertThat(grew).isPositive();
+    }
     assertThat(out.length).isEqualTo(now.totalLength());
     assertThat(now.tcpHeaderLength() % 4).isZero();
 

@@ -59,7 +59,7 @@ class TcpOptionsFuzzTest {
 
   /** Strict option-list parse written from RFC 9293 §3.1; the used length, or null when malformed. */
   private static Integer referenceParse(byte[] b, int offset, int length) {
-    if (length > 40) {
+    if (offset + length > b.length || length > 40) {
       return null;
     }
     int i = 0;
