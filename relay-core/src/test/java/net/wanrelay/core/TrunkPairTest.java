@@ -123,6 +123,30 @@ class TrunkPairTest {
   }
 
   @Test
+  void serverThatClosesRightAfterALargeReplyLosesNothingToASlowClient() throws Exception {
+    // The server writes 4 MiB and closes at once; the client only starts reading a second later,
+    // so most of the reply still waits for stream credit when the server's socket is gone.
+    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      Future<String> serverSide = pool.submit(() -> {
+        try (Socket c = server.accept()) {
+          c.getInputStream().readAllBytes();
+          return Loopback.writeRandom(c.getOutputStream(), 4 << 20, 77);
+        }
+      });
+      startPair(server.getLocalPort(), 9, "127.0.0.0/8");
+      try (Socket s = Loopback.connect(cp.tcpListeners().get(0).localAddress())) {
+        s.getOutputStream().write("get".getBytes());
+        s.shutdownOutput();
+        String sent = serverSide.get(30, TimeUnit.SECONDS);
+        Thread.sleep(1000);
+        AtomicLong got = new AtomicLong();
+        assertThat(Loopback.readAll(s.getInputStream(), got)).isEqualTo(sent);
+        assertThat(got.get()).isEqualTo(4 << 20);
+      }
+    }
+  }
+
+  @Test
   void refusedServerLegResetsTheClient() throws Exception {
     int closed = Loopback.freePort();
     startPair(closed, 9, "127.0.0.0/8");

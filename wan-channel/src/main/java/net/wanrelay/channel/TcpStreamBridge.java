@@ -115,7 +115,10 @@ public final class TcpStreamBridge implements StreamListener {
   }
 
   private void onSocketClosed() {
-    if (stream != null && !stream.isClosed()) {
+    // After an orderly close (both directions ended) the stream still owes the far side what it
+    // queued while waiting for credit, then its FIN: only an early close aborts it.
+    boolean orderly = socketInputDone && outputShutdown;
+    if (stream != null && !stream.isClosed() && !orderly) {
       stream.reset(ErrorCode.CANCEL, "local socket closed");
     }
     done = true;
