@@ -13,6 +13,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import net.wanrelay.channel.frame.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TcpStreamBridge implements StreamListener {
   private static final Logger LOG = LoggerFactory.getLogger(TcpStreamBridge.class);
+  /** Largest single read of the local socket. */
+  static final int READ_CAP = 128 * 1024;
 
   private final Channel socket;
   private final EventLoop loop;
@@ -41,6 +44,21 @@ public final class TcpStreamBridge implements StreamListener {
   private boolean socketInputDone;
   private boolean outputShutdown;
   private boolean done;
+  // Stream loop only: a socket flush is already queued for the end of this event-loop turn.
+  private boolean flushQueued;
+  // Bytes written out to the socket whose credit has not been handed back to the stream yet;
+  // write completions add (on the socket's loop), one task per batch drains it on the stream loop.
+  private final AtomicLong consumedUnreported = new AtomicLong();
+  private final Runnable flushSocket = this::flushSocket;
+  private final Runnable reportConsumed = () -> {
+    long n = consumedUnreported.getAndSet(0);
+    TrunkStream s = stream;
+    while (n > 0 && s != null) {
+      int step = (int) Math.min(n, Integer.MAX_VALUE);
+      s.consumed(step);
+      n -= step;
+    }
+  };
 
   private TcpStreamBridge(Channel socket, EventLoop loop, Promise<TrunkStream> opened) {
     this.socket = socket;
@@ -54,8 +72,9 @@ public final class TcpStreamBridge implements StreamListener {
    */
   static TcpStreamBridge prepare(Channel socket, EventLoop streamLoop, Promise<TrunkStream> opened) {
     socket.config().setAutoRead(false);
-    // One read per credit check, at most 64 KiB: bounds what a stream may take beyond its credit.
-    socket.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(2048, 16 * 1024, 64 * 1024));
+    // One read per credit check, at most READ_CAP bytes: bounds what a stream may take beyond its
+    // credit, and matches the largest DATA frame so one read becomes one frame.
+    socket.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(2048, 16 * 1024, READ_CAP));
     socket.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     TcpStreamBridge bridge = new TcpStreamBridge(socket, streamLoop, opened);
     socket.pipeline().addLast("trunk-bridge", bridge.new SocketSide());
@@ -81,6 +100,11 @@ public final class TcpStreamBridge implements StreamListener {
       opened.tryFailure(new IOException(why));
     }
     abortSocket();
+  }
+
+  private void flushSocket() {
+    flushQueued = false;
+    socket.flush();
   }
 
   private void run(Runnable r) {
@@ -150,12 +174,17 @@ public final class TcpStreamBridge implements StreamListener {
       return;
     }
     int n = data.readableBytes();
-    lastWrite = socket.writeAndFlush(data);
+    // No flush per frame: all DATA of this read burst is flushed once, at the end of the turn.
+    lastWrite = socket.write(data);
     lastWrite.addListener(f -> {
-      if (f.isSuccess()) {
-        run(() -> s.consumed(n));
+      if (f.isSuccess() && consumedUnreported.getAndAdd(n) == 0) {
+        run(reportConsumed);
       }
     });
+    if (!flushQueued) {
+      flushQueued = true;
+      loop.execute(flushSocket);
+    }
   }
 
   @Override

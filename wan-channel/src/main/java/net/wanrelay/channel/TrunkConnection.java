@@ -49,6 +49,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   private final StreamAcceptor acceptor;
   private final CompressionSettings compression;
   private final Decompressor decompressor;
+  private final DedupPeers dedup;
   private final List<Consumer<TrunkConnection>> goAwayListeners = new ArrayList<>(1);
 
   private volatile ChannelHandlerContext ctx;
@@ -76,6 +77,13 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   TrunkConnection(TrunkSettings settings, boolean initiator, Hello remoteHello, TrunkMetrics metrics,
       TrunkMetrics.Peer peer, StreamAcceptor acceptor, CompressionSettings compression,
       Decompressor decompressor) {
+    this(settings, initiator, remoteHello, metrics, peer, acceptor, compression, decompressor, null);
+  }
+
+  TrunkConnection(TrunkSettings settings, boolean initiator, Hello remoteHello, TrunkMetrics metrics,
+      TrunkMetrics.Peer peer, StreamAcceptor acceptor, CompressionSettings compression,
+      Decompressor decompressor, DedupPeers dedup) {
+    this.dedup = dedup;
     this.settings = settings;
     this.initiator = initiator;
     this.remoteHello = remoteHello;
@@ -132,12 +140,16 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       return null;
     }
     int codec = outboundCodec(request.compressionCodec() != 0 || request.protocol() == StreamProtocol.TCP);
+    boolean tcp = request.protocol() == StreamProtocol.TCP;
     OpenRequest wire = new OpenRequest(request.protocol(), request.destination(), request.source(),
-        request.protocol() == StreamProtocol.TCP ? codec : 0);
+        tcp ? codec : 0, tcp && dedupOffered());
     int id = nextLocalId;
     nextLocalId += 2;
     TrunkStream s = new TrunkStream(this, id, wire, true, listener, remoteHello.initialWindow(),
         settings.initialWindow, compressorFor(wire));
+    if (wire.dedup()) {
+      s.enableDedup(newDedup(s));
+    }
     streams.put(id, s);
     peer.streamsActive.incrementAndGet();
     writeFrame(new Frame(FrameType.OPEN, 0, id, wire.encode(alloc())));
@@ -271,6 +283,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       case OPEN_FAIL -> s.onOpenFail(Frames.reasonCode(p), Frames.reasonText(p));
       case DATA -> s.onData(f.flags(), p.retain());
       case DATAGRAM -> s.onDatagram(p.retain());
+      case DEDUP_REPLY -> s.onDedupReply(p.retain());
       case WINDOW -> s.onWindow(Frames.windowIncrement(p));
       case FIN -> s.onFin();
       case RST -> s.onReset(Frames.reasonCode(p), Frames.reasonText(p));
@@ -307,8 +320,19 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       writeFrame(Frames.openFail(alloc(), id, ErrorCode.DENIED, "this node accepts no streams"));
       return;
     }
+    if (req.dedup() && !dedupOffered()) {
+      throw new ProtocolViolation("bad_open", "stream " + Integer.toUnsignedString(id) + " asks for dedup, not negotiated");
+    }
     TrunkStream s = new TrunkStream(this, id, req, false, null, remoteHello.initialWindow(),
         settings.initialWindow, req.compressionCodec() != 0 ? compressorFor(req) : null);
+    if (req.dedup()) {
+      StreamDedup d = newDedup(s);
+      if (d == null) { // node shutting down, stores closed
+        writeFrame(Frames.openFail(alloc(), id, ErrorCode.GOING_AWAY, "dedup store closed"));
+        return;
+      }
+      s.enableDedup(d);
+    }
     streams.put(id, s);
     peer.streamsActive.incrementAndGet();
     try {
@@ -445,6 +469,25 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     if (isDraining() && streams.isEmpty() && !inactive) {
       ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
+  }
+
+  /** Both nodes keep chunk stores: TCP streams of this connection are de-duplicated. */
+  private boolean dedupOffered() {
+    return dedup != null && (remoteHello.capabilities() & Hello.CAP_DEDUP) != 0;
+  }
+
+  private StreamDedup newDedup(TrunkStream s) {
+    net.wanrelay.channel.dedup.ChunkStore store = dedup.store(peerNodeId());
+    if (store == null) {
+      return null;
+    }
+    // A token may be a whole 64 KiB chunk: payloads must hold one (the peer accepts 256 KiB).
+    int maxPayload = Math.min(settings.maxFramePayload, Math.max(settings.maxDataFrame, 80 * 1024));
+    return new StreamDedup(store, dedup.settings(), dedup.metrics(), alloc(), maxPayload, s.dedupSink());
+  }
+
+  long dedupFlushDelayNanos() {
+    return dedup == null ? 0 : dedup.settings().flushDelay().toNanos();
   }
 
   private int outboundCodec(boolean wanted) {

@@ -63,6 +63,7 @@ public final class TrunkNode {
   private final Decompressor decompressor;
   private final StreamAcceptor acceptor;
   private final TrunkTls tls;
+  private final DedupPeers dedup;
   private final Map<String, PeerLink> links = new LinkedHashMap<>();
   private final ChannelGroup trunkChannels = new DefaultChannelGroup("trunk", GlobalEventExecutor.INSTANCE);
   private Channel serverChannel;
@@ -85,6 +86,7 @@ public final class TrunkNode {
     this.compression = b.compression;
     CompressionMetrics cm = new CompressionMetrics();
     this.decompressor = new Decompressor(cm);
+    this.dedup = b.dedup != null && b.dedup.enabled() ? new DedupPeers(b.dedup, b.registry) : null;
     this.acceptor = b.acceptor != null ? b.acceptor
         : allow.isEmpty() ? null : new ServerLegAcceptor(settings, allow, b.resolver, metrics);
     for (PeerSpec p : b.peers) {
@@ -180,6 +182,9 @@ public final class TrunkNode {
       }
     }
     trunkChannels.close().awaitUninterruptibly();
+    if (dedup != null) {
+      dedup.close(); // after the connections: releases the store directories' locks for a restart
+    }
     if (ownGroup) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
@@ -198,7 +203,7 @@ public final class TrunkNode {
         trunkChannels.add(ch);
         SocketTuning.applyTrunk(ch, settings);
         WireByteCounter counter = new WireByteCounter();
-        int caps = Hello.CAP_LZ4 | Hello.CAP_ZSTD | Hello.CAP_UDP;
+        int caps = Hello.CAP_LZ4 | Hello.CAP_ZSTD | Hello.CAP_UDP | (dedup != null ? Hello.CAP_DEDUP : 0);
         ch.pipeline().addLast("bytes", counter);
         if (tls != null) {
           io.netty.handler.ssl.SslContext ctx = initiator ? tls.client() : tls.server();
@@ -215,7 +220,7 @@ public final class TrunkNode {
                   TrunkMetrics.Peer peer = metrics.peer(initiator ? peerName : remote.nodeId());
                   counter.peer(peer);
                   TrunkConnection c = new TrunkConnection(settings, initiator, remote, metrics, peer, acceptor,
-                      compression, decompressor);
+                      compression, decompressor, dedup);
                   c.onReady(onUp);
                   return c;
                 }));
@@ -238,6 +243,7 @@ public final class TrunkNode {
     private DestinationResolver resolver = DestinationResolver.IDENTITY;
     private StreamAcceptor acceptor;
     private TrunkTls tls;
+    private DedupSettings dedup;
 
     /** This node's id, sent in HELLO and used by peers as their metric tag (1..64 bytes). */
     public Builder nodeId(String v) { nodeId = v; return this; }
@@ -262,6 +268,11 @@ public final class TrunkNode {
     public Builder destinationResolver(DestinationResolver v) { resolver = v; return this; }
     /** Wraps every trunk connection in TLS 1.3 with mutual certificates (PSK still required). */
     public Builder tls(TrunkTls v) { tls = v; return this; }
+    /**
+     * De-duplicate TCP streams to peers that also enable it (off by default): one chunk store per
+     * peer node id under {@link DedupSettings#store()}; metrics {@code wanrelay_dedup_*}.
+     */
+    public Builder dedup(DedupSettings v) { dedup = v; return this; }
     /** Replaces the default SP acceptor (server legs + allow-list) entirely, e.g. in tests. */
     public Builder streamAcceptor(StreamAcceptor v) { acceptor = v; return this; }
 

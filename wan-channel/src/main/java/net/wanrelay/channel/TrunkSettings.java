@@ -90,7 +90,7 @@ public final class TrunkSettings {
   /** Builder with the production defaults. */
   public static final class Builder {
     private int maxFramePayload = 256 * 1024;
-    private int maxDataFrame = 32 * 1024;
+    private int maxDataFrame = 128 * 1024;
     private int initialWindow = 256 * 1024;
     private int maxWindow = 16 * 1024 * 1024;
     private long linkBudget = 256L * 1024 * 1024;

@@ -4,8 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import net.wanrelay.channel.dedup.DedupException;
 import net.wanrelay.channel.compress.AdaptiveCompressor;
-import net.wanrelay.channel.compress.CompressionCodec;
 import net.wanrelay.channel.frame.ErrorCode;
 import net.wanrelay.channel.frame.Frame;
 import net.wanrelay.channel.frame.FrameType;
@@ -44,6 +45,8 @@ public final class TrunkStream {
   private boolean finSent;
   private boolean stalled;
   private final AdaptiveCompressor compressor;
+  private StreamDedup dedup;
+  private boolean dedupFlushScheduled;
 
   // Receive side.
   private int recvWindow;
@@ -90,6 +93,32 @@ public final class TrunkStream {
   public long sendCredit() { return sendCredit; }
   public boolean finReceived() { return finReceived; }
   long lastActivityNanos() { return lastActivityNanos; }
+  /** True when this stream's DATA carries dedup tokens (negotiated in OPEN). */
+  public boolean isDeduplicated() { return dedup != null; }
+
+  /** Installs dedup before any DATA is written or received (the connection does, at OPEN). */
+  void enableDedup(StreamDedup d) {
+    dedup = d;
+  }
+
+  /** Sink of the dedup layer: token payloads become DATA / DEDUP_REPLY frames. */
+  StreamDedup.Sink dedupSink() {
+    return new StreamDedup.Sink() {
+      @Override
+      public void data(ByteBuf tokens) {
+        writeDataFrame(tokens, tokens.readableBytes());
+      }
+
+      @Override
+      public void reply(ByteBuf tokens) {
+        if (state == State.CLOSED) {
+          tokens.release();
+          return;
+        }
+        connection.writeFrame(new Frame(FrameType.DEDUP_REPLY, 0, id, tokens));
+      }
+    };
+  }
 
   /** True when a source may hand more data to {@link #write}. */
   public boolean isWritable() {
@@ -243,7 +272,12 @@ public final class TrunkStream {
     long free = recvGranted - recvReceived;
     ByteBuf plain;
     int codecId = flags & 0x3;
-    if (codecId == 0) {
+    if (dedup != null) {
+      plain = decodeDedup(codecId, payload, free);
+      if (plain == null) {
+        return;
+      }
+    } else if (codecId == 0) {
       plain = payload;
       if (plain.readableBytes() > free) {
         plain.release();
@@ -253,7 +287,7 @@ public final class TrunkStream {
     } else {
       int wire = payload.readableBytes();
       try {
-        plain = connection.decompressor().decompress(connection.alloc(), CompressionCodec.fromId(codecId),
+        plain = connection.decompressor().decompress(connection.alloc(), codecId,
             payload, (int) Math.min(free, connection.settings().maxFramePayload));
       } catch (RuntimeException e) {
         connection.metrics().protocolError("bad_compressed_data");
@@ -273,6 +307,10 @@ public final class TrunkStream {
       plain.release();
       return;
     }
+    if (n == 0) { // a dedup payload that produced no output (yet)
+      plain.release();
+      return;
+    }
     lastActivityNanos = System.nanoTime();
     recvReceived += n;
     connection.bufferedRecvDelta(n);
@@ -281,6 +319,65 @@ public final class TrunkStream {
       held().add(plain);
     } else {
       listener.onData(this, plain);
+    }
+  }
+
+  /** Token payload (maybe compressed) to stream bytes; null when the stream was reset for it. */
+  private ByteBuf decodeDedup(int codecId, ByteBuf payload, long free) {
+    ByteBuf tokens = payload;
+    if (codecId != 0) {
+      try { // the decompressor consumes its input on every path
+        tokens = connection.decompressor().decompress(connection.alloc(), codecId, payload,
+            connection.settings().maxFramePayload);
+      } catch (RuntimeException e) {
+        badDedupData(e);
+        return null;
+      }
+    }
+    try {
+      if (state == State.CLOSED) {
+        return connection.alloc().buffer(0);
+      }
+      return dedup.decode(tokens, free, id);
+    } catch (ProtocolViolation v) {
+      throw v;
+    } catch (RuntimeException e) {
+      badDedupData(e);
+      return null;
+    } finally {
+      tokens.release();
+    }
+  }
+
+  /** A malformed or unverifiable token stream resets this stream only; the stores stay valid. */
+  private void badDedupData(RuntimeException e) {
+    boolean dedupError = e instanceof DedupException;
+    String reason = dedupError ? "bad_dedup_data" : "bad_compressed_data";
+    connection.metrics().protocolError(reason);
+    connection.log().debug("stream {}: {}: {}", id, reason, e.getMessage());
+    if (state != State.CLOSED) {
+      StreamListener l = listener;
+      reset(ErrorCode.PROTOCOL_ERROR, reason);
+      if (l != null) {
+        l.onReset(this, ErrorCode.PROTOCOL_ERROR, reason);
+      }
+    }
+  }
+
+  void onDedupReply(ByteBuf tokens) {
+    try {
+      if (dedup == null) {
+        throw new ProtocolViolation("bad_frame_for_stream", "DEDUP_REPLY on stream " + id + " without dedup");
+      }
+      if (state == State.CLOSED) {
+        return;
+      }
+      dedup.onReply(tokens);
+      drainPending(); // an Ack may be what a held FIN waits for
+    } catch (DedupException e) {
+      badDedupData(e);
+    } finally {
+      tokens.release();
     }
   }
 
@@ -319,6 +416,10 @@ public final class TrunkStream {
   void onFin() {
     if (finReceived) {
       throw new ProtocolViolation("duplicate_fin", "second FIN on stream " + id);
+    }
+    if (dedup != null && dedup.waiting()) {
+      // The sender holds FIN until every Ref is acknowledged, so this is a broken peer.
+      throw new ProtocolViolation("dedup_fin_while_waiting", "FIN on stream " + id + " with a chunk outstanding");
     }
     finReceived = true;
     if (listener == null || state == State.OPENING && !local) {
@@ -392,24 +493,70 @@ public final class TrunkStream {
       pendingBytes -= take;
       connection.bufferedSendDelta(-take);
       connection.payloadTx(take);
-      int flags = 0;
-      if (compressor != null) {
-        AdaptiveCompressor.Compressed c = compressor.compress(connection.alloc(), chunk);
-        chunk = c.payload();
-        flags = c.codec().id();
-        connection.compressionSaved(take - chunk.readableBytes());
+      if (dedup != null) {
+        try {
+          dedup.encode(chunk);
+        } finally {
+          chunk.release();
+        }
+        continue;
       }
-      connection.writeFrame(new Frame(FrameType.DATA, flags, id, chunk));
+      writeDataFrame(chunk, take);
+    }
+    if (dedup != null && state != State.CLOSED) {
+      dedup.emit();
+      scheduleDedupFlush();
     }
     if (!pending.isEmpty() && sendCredit <= 0 && !stalled) {
       stalled = true;
       connection.windowStall();
+    }
+    if (pending.isEmpty() && finRequested && !finSent && dedup != null && state != State.CLOSED) {
+      dedup.finish();
+      if (!dedup.allAcked()) {
+        return; // FIN waits for the Ack of the last Ref: an Ask after FIN could not be answered
+      }
     }
     if (pending.isEmpty() && finRequested && !finSent && state != State.CLOSED) {
       finSent = true;
       connection.writeFrame(new Frame(FrameType.FIN, id));
       closeIfDone();
     }
+  }
+
+  /** One DATA frame, compressed when the stream compresses; takes ownership of {@code chunk}. */
+  private void writeDataFrame(ByteBuf chunk, int plainLength) {
+    int flags = 0;
+    if (compressor != null) {
+      AdaptiveCompressor.Compressed c = compressor.compress(connection.alloc(), chunk);
+      chunk = c.payload();
+      flags = c.codec().id();
+      connection.compressionSaved(plainLength - chunk.readableBytes());
+    }
+    connection.writeFrame(new Frame(FrameType.DATA, flags, id, chunk));
+  }
+
+  /**
+   * The tail of an unfinished chunk goes out only after the stream paused for the flush delay:
+   * flushing on every read would split chunks and make them unreferenceable later.
+   */
+  private void scheduleDedupFlush() {
+    if (dedupFlushScheduled || dedup.encodedSinceFlush() == 0) {
+      return;
+    }
+    dedupFlushScheduled = true;
+    long seen = dedup.encodedSinceFlush();
+    eventLoop().schedule(() -> {
+      dedupFlushScheduled = false;
+      if (state == State.CLOSED || dedup == null) {
+        return;
+      }
+      if (dedup.encodedSinceFlush() != seen) {
+        scheduleDedupFlush(); // still flowing: look again later
+        return;
+      }
+      dedup.flushTail();
+    }, connection.dedupFlushDelayNanos(), TimeUnit.NANOSECONDS);
   }
 
   private void closeIfDone() {
@@ -428,6 +575,9 @@ public final class TrunkStream {
       return;
     }
     state = State.CLOSED;
+    if (dedup != null) {
+      dedup.close();
+    }
     ByteBuf b;
     while ((b = pending.poll()) != null) {
       b.release();

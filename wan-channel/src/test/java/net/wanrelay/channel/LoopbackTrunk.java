@@ -30,6 +30,7 @@ final class LoopbackTrunk implements AutoCloseable {
   final Channel front;
   volatile InetSocketAddress target;
   int spPort;
+  private DedupSettings spDedup;
 
   static TrunkSettings testSettings() {
     return TrunkSettings.builder()
@@ -46,13 +47,20 @@ final class LoopbackTrunk implements AutoCloseable {
 
   LoopbackTrunk(EventLoopGroup group, TrunkSettings settings, int connections, String compression, byte[] cpKey)
       throws Exception {
+    this(group, settings, connections, compression, cpKey, null, null);
+  }
+
+  /** With dedup settings per node (null: the node does not de-duplicate). */
+  LoopbackTrunk(EventLoopGroup group, TrunkSettings settings, int connections, String compression, byte[] cpKey,
+      DedupSettings cpDedup, DedupSettings spDedup) throws Exception {
     this.group = group;
     this.settings = settings;
+    this.spDedup = spDedup;
     sp = startSp(0, compression);
     spPort = sp.boundAddress().getPort();
     cp = TrunkNode.builder().nodeId("cp").eventLoopGroup(group).meterRegistry(cpRegistry).settings(settings)
         .peer(new PeerSpec("sp", "127.0.0.1", spPort, cpKey, connections))
-        .congestionControl("cubic").compression(compression)
+        .congestionControl("cubic").compression(compression).dedup(cpDedup)
         .build().start();
     front = new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
         .childOption(ChannelOption.AUTO_READ, false)
@@ -74,7 +82,7 @@ final class LoopbackTrunk implements AutoCloseable {
   TrunkNode startSp(int port, String compression) throws Exception {
     return TrunkNode.builder().nodeId("sp").eventLoopGroup(group).meterRegistry(spRegistry).settings(settings)
         .listen(new InetSocketAddress("127.0.0.1", port)).serverKey(KEY)
-        .allow(List.of("127.0.0.0/8")).compression(compression)
+        .allow(List.of("127.0.0.0/8")).compression(compression).dedup(spDedup)
         .build().start();
   }
 

@@ -256,6 +256,11 @@ public final class DedupEncoder {
     return pinnedBytes;
   }
 
+  /** True when the receiver acknowledged every Ref sent (nothing pinned, no Ask can come). */
+  public boolean allRefsAcked() {
+    return refsAcked == refsSent;
+  }
+
   public long refsSent() {
     return refsSent;
   }

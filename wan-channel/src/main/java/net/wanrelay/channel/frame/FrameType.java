@@ -14,7 +14,8 @@ public enum FrameType {
   DATAGRAM(0x09, false),
   PING(0x0A, true),
   PONG(0x0B, true),
-  GOAWAY(0x0C, true);
+  GOAWAY(0x0C, true),
+  DEDUP_REPLY(0x0D, false);
 
   private static final FrameType[] BY_CODE = new FrameType[256];
 

@@ -10,8 +10,15 @@ import java.net.InetSocketAddress;
  * below 128 are skipped; 128 and above are critical and make the OPEN fail.
  */
 public record OpenRequest(StreamProtocol protocol, InetSocketAddress destination,
-    InetSocketAddress source, int compressionCodec) {
+    InetSocketAddress source, int compressionCodec, boolean dedup) {
   public static final int OPT_COMPRESSION = 1;
+  /** Critical, empty: DATA of this stream carries dedup tokens both ways (docs/PROTOCOL.md 7.1). */
+  public static final int OPT_DEDUP = 128;
+
+  public OpenRequest(StreamProtocol protocol, InetSocketAddress destination, InetSocketAddress source,
+      int compressionCodec) {
+    this(protocol, destination, source, compressionCodec, false);
+  }
 
   public OpenRequest {
     if (protocol == null || destination == null) {
@@ -20,7 +27,7 @@ public record OpenRequest(StreamProtocol protocol, InetSocketAddress destination
   }
 
   public OpenRequest withDestination(InetSocketAddress dst) {
-    return new OpenRequest(protocol, dst, source, compressionCodec);
+    return new OpenRequest(protocol, dst, source, compressionCodec, dedup);
   }
 
   public ByteBuf encode(ByteBufAllocator alloc) {
@@ -30,6 +37,9 @@ public record OpenRequest(StreamProtocol protocol, InetSocketAddress destination
     WireAddress.write(b, source);
     if (compressionCodec != 0) {
       b.writeByte(OPT_COMPRESSION).writeByte(1).writeByte(compressionCodec);
+    }
+    if (dedup) {
+      b.writeByte(OPT_DEDUP).writeByte(0);
     }
     return b;
   }
@@ -43,17 +53,20 @@ public record OpenRequest(StreamProtocol protocol, InetSocketAddress destination
       }
       InetSocketAddress src = WireAddress.read(b);
       int codec = 0;
+      boolean dedup = false;
       while (b.isReadable()) {
         int type = b.readUnsignedByte();
         int len = b.readUnsignedByte();
         ByteBuf value = b.readSlice(len);
         if (type == OPT_COMPRESSION && len == 1) {
           codec = value.getUnsignedByte(value.readerIndex());
+        } else if (type == OPT_DEDUP && len == 0 && protocol == StreamProtocol.TCP) {
+          dedup = true;
         } else if (type >= 128) {
           throw new ProtocolViolation("bad_open", "unknown critical option " + type);
         }
       }
-      return new OpenRequest(protocol, dst, src, codec);
+      return new OpenRequest(protocol, dst, src, codec, dedup);
     } catch (IndexOutOfBoundsException e) {
       throw new ProtocolViolation("bad_open", "truncated OPEN");
     }

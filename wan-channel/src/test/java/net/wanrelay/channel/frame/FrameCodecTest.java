@@ -70,7 +70,8 @@ class FrameCodecTest {
         new Frame(FrameType.DATAGRAM, 0, 7, Unpooled.copiedBuffer("dns", StandardCharsets.US_ASCII)),
         Frames.ping(A, FrameType.PING, 42L, 3),
         Frames.ping(A, FrameType.PONG, 42L, 4),
-        Frames.goAway(A, 9, ErrorCode.GOING_AWAY, "bye"));
+        Frames.goAway(A, 9, ErrorCode.GOING_AWAY, "bye"),
+        new Frame(FrameType.DEDUP_REPLY, 0, 1, Unpooled.wrappedBuffer(new byte[] {6, 3})));
     assertThat(in.stream().map(Frame::type).distinct()).hasSize(FrameType.values().length);
 
     List<Frame> out = decodeAll(encode(in.toArray(new Frame[0])), 1);
@@ -97,6 +98,28 @@ class FrameCodecTest {
       assertThat(ga.getInt(ga.readerIndex())).isEqualTo(9);
     } finally {
       out.forEach(Frame::release);
+    }
+  }
+
+  @Test
+  void dedupOptionRoundTripsAsACriticalEmptyOption() {
+    OpenRequest open = new OpenRequest(StreamProtocol.TCP, InetSocketAddress.createUnresolved("files", 445), null, 1, true);
+    ByteBuf b = open.encode(A);
+    try {
+      int end = b.writerIndex();
+      assertThat((int) b.getUnsignedByte(end - 2)).isEqualTo(OpenRequest.OPT_DEDUP);
+      assertThat((int) b.getUnsignedByte(end - 1)).isZero();
+      OpenRequest back = OpenRequest.decode(b);
+      assertThat(back.dedup()).isTrue();
+      assertThat(back.compressionCodec()).isEqualTo(1);
+    } finally {
+      b.release();
+    }
+    ByteBuf plain = new OpenRequest(StreamProtocol.TCP, InetSocketAddress.createUnresolved("files", 445), null, 0).encode(A);
+    try {
+      assertThat(OpenRequest.decode(plain).dedup()).isFalse();
+    } finally {
+      plain.release();
     }
   }
 
