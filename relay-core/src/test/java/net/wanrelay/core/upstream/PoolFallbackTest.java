@@ -111,6 +111,14 @@ class PoolFallbackTest {
     InetSocketAddress p = PoolTesting.listener(relay, "p");
     assertThat(who(p)).isEqualTo("live");
     live.close(); // the primary now refuses connects; the next probe is an hour away
+    int livePort = live.port();
+    waitUntil("the closed port refuses", () -> {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", livePort)) {
+        return false;
+      } catch (java.io.IOException e) {
+        return true;
+      }
+    });
     assertThat(who(p)).isNull();
     assertThat(poolMember("p", 0)).isEqualTo("up"); // one failure, fall is 2
     assertThat(who(p)).isNull();
