@@ -31,6 +31,18 @@ final class Wire {
     return ch;
   }
 
+  /** Like {@link #connection} with this node's dedup stores and the peer's HELLO capabilities. */
+  static EmbeddedChannel dedupConnection(TrunkSettings s, TrunkMetrics m, StreamAcceptor acceptor, DedupPeers dedup,
+      int remoteCaps) {
+    Hello remote = new Hello(1, 1, Hello.ROLE_INITIATOR, new byte[32], remoteCaps, s.initialWindow, s.maxStreams, "peer");
+    TrunkConnection c = new TrunkConnection(s, false, remote, m, m.peer("peer"), acceptor,
+        CompressionSettings.OFF, new Decompressor(), dedup);
+    EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(s.maxFramePayload), new FrameEncoder(), c);
+    ch.runPendingTasks();
+    drop(out(ch)); // initial PING
+    return ch;
+  }
+
   static TrunkConnection conn(EmbeddedChannel ch) {
     return ch.pipeline().get(TrunkConnection.class);
   }
