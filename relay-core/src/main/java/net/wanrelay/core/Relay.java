@@ -12,7 +12,9 @@ import net.wanrelay.channel.TrunkNode;
 import net.wanrelay.core.admin.AdminServer;
 import net.wanrelay.core.config.RelayConfig.PeerConfig;
 import net.wanrelay.core.config.RelayConfig.TrunkConfig;
+import net.wanrelay.core.transparent.PmtJson;
 import net.wanrelay.core.transparent.TransparentContext;
+import net.wanrelay.discovery.pmt.PeerMappingTable;
 import net.wanrelay.core.transparent.TransparentMode;
 import net.wanrelay.core.trunk.TrunkTcpLegFactory;
 import net.wanrelay.core.trunk.TrunkUdpLegFactory;
@@ -55,6 +57,7 @@ public final class Relay implements AutoCloseable {
   private TrunkNode trunk;
   private TransparentMode transparent;
   private Upstreams upstreams;
+  private PeerMappingTable pmt;
   private volatile boolean draining;
 
   public Relay(RelayConfig config) {
@@ -92,9 +95,11 @@ public final class Relay implements AutoCloseable {
       for (ListenerConfig l : config.listeners()) {
         startListener(l);
       }
+      pmt = peerMappingTable();
+      admin.addJsonView("/api/pmt", () -> PmtJson.render(pmt, System.nanoTime()));
       if (config.intercept().isPresent()) {
         transparent = TransparentMode.start(new TransparentContext(
-            config, transport, boss, workers, metrics, limiter, Optional.ofNullable(trunk)));
+            config, transport, boss, workers, metrics, limiter, Optional.ofNullable(trunk), pmt));
       }
     } catch (Exception e) {
       close();
@@ -127,6 +132,30 @@ public final class Relay implements AutoCloseable {
       log.info("trunk: peer {} at {} ({} connections)", p.name(), p.address(), p.connections());
     }
     return node;
+  }
+
+  /**
+   * The relay's one peer mapping table. In explicit mode it holds a static entry per listener
+   * that goes over a peer (target -> that peer's trunk address); transparent mode learns into it.
+   */
+  private PeerMappingTable peerMappingTable() {
+    var d = config.discovery();
+    PeerMappingTable table = new PeerMappingTable(System::nanoTime,
+        new PeerMappingTable.Ttls(d.peerTtl(), d.noPeerTtl(), d.holdDown()), false, metrics.registry());
+    for (ListenerConfig l : config.listeners()) {
+      if (l.via().kind() != Via.Kind.PEER || l.target() == null) {
+        continue;
+      }
+      InetSocketAddress target = l.target().resolve();
+      config.trunk().flatMap(t -> t.peers().stream().filter(p -> p.name().equals(l.via().peer())).findFirst())
+          .ifPresent(p -> {
+            InetSocketAddress peer = p.address().resolve();
+            if (!target.isUnresolved() && !peer.isUnresolved()) {
+              table.putStatic(table.keyFor(target.getAddress(), target.getPort()), List.of(peer));
+            }
+          });
+    }
+    return table;
   }
 
   /**

@@ -11,12 +11,12 @@ import net.wanrelay.discovery.pmt.PmtKey;
 import net.wanrelay.discovery.pmt.PmtState;
 
 /** The PMT as JSON for the admin API: {"entries":[{server, port, state, peers, expires_in_seconds}]}. */
-final class PmtJson {
+public final class PmtJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private PmtJson() {}
 
-  static String render(PeerMappingTable pmt, long nowNanos) {
+  public static String render(PeerMappingTable pmt, long nowNanos) {
     ObjectNode root = MAPPER.createObjectNode();
     ArrayNode entries = root.putArray("entries");
     pmt.snapshot().stream()

@@ -97,8 +97,9 @@ public final class TransparentMode implements AutoCloseable {
     RelayConfig config = ctx.config();
     DiscoveryConfig d = config.discovery();
     var registry = ctx.metrics().registry();
-    pmt = new PeerMappingTable(System::nanoTime, new PeerMappingTable.Ttls(d.peerTtl(), d.noPeerTtl(), d.holdDown()),
-        false, registry);
+    pmt = ctx.pmt() != null ? ctx.pmt()
+        : new PeerMappingTable(System::nanoTime, new PeerMappingTable.Ttls(d.peerTtl(), d.noPeerTtl(), d.holdDown()),
+            false, registry);
     if (roles.contains(Role.SP)) {
       ProbeResponse answer = answer(config);
       DiscoveryResponder.Config rc = new DiscoveryResponder.Config(
