@@ -99,7 +99,13 @@ class AdminHttpFuzzTest {
       }
     } finally {
       ch.finishAndReleaseAll();
-      client.finishAndReleaseAll();
+      try {
+        client.finishAndReleaseAll();
+      } catch (io.netty.handler.codec.PrematureChannelClosureException expected) {
+        // The test client's own aggregator: after an interim "100 Continue" (the server's answer
+        // to Expect: 100-continue) it waits for a final response that a request cut short by the
+        // server's close never gets. Not a server fault; what the server did write was checked.
+      }
     }
     assertThat(FuzzLog.take()).as("unexpected exceptions logged").isEmpty();
     assertThat(statuses).allMatch(STATUSES::contains, "documented statuses only");
