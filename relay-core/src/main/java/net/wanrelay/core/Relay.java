@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.Optional;
+import net.wanrelay.channel.DedupSettings;
 import net.wanrelay.channel.PeerSpec;
 import net.wanrelay.channel.TrunkNode;
 import net.wanrelay.core.admin.AdminServer;
@@ -121,6 +122,8 @@ public final class Relay implements AutoCloseable {
       b.settings(net.wanrelay.channel.TrunkSettings.defaults().toBuilder().transparentSource(true).build());
     }
     t.listen().ifPresent(l -> b.listen(l.resolve()));
+    t.dedup().filter(d -> d.enabled()).ifPresent(d -> b.dedup(DedupSettings.builder()
+        .store(d.store().orElse(null)).diskBytes(d.maxSize()).memoryBytes(d.memory()).build()));
     t.key().ifPresent(b::serverKey);
     for (PeerConfig p : t.peers()) {
       b.peer(new PeerSpec(p.name(), p.address().host(), p.address().port(), p.key(), p.connections()));

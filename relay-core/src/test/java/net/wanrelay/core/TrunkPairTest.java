@@ -37,20 +37,27 @@ class TrunkPairTest {
   }
 
   private void startPair(int tcpTarget, int udpTarget, String allow) throws Exception {
+    startPair(tcpTarget, udpTarget, allow, "");
+  }
+
+  /** {@code trunkExtra}: one more {@code key: value} for both relays' trunk sections. */
+  private void startPair(int tcpTarget, int udpTarget, String allow, String trunkExtra) throws Exception {
     int trunkPort = Loopback.freePort();
     sp = Loopback.startRelay("""
         node: { id: sp, admin: 127.0.0.1:%d }
-        trunk: { listen: 127.0.0.1:%d, key: "%s", allow: [ %s ] }
-        """.formatted(Loopback.freePort(), trunkPort, KEY, allow));
+        trunk: { listen: 127.0.0.1:%d, key: "%s", allow: [ %s ] %s }
+        """.formatted(Loopback.freePort(), trunkPort, KEY, allow, trunkExtra.isEmpty() ? "" : ", " + trunkExtra));
     cp = Loopback.startRelay("""
         node: { id: cp, admin: 127.0.0.1:%d }
         trunk:
           peers: [ { name: sp, address: 127.0.0.1:%d, key: "%s", connections: 2 } ]
           compression: adaptive
+          %s
         listeners:
           - { name: t, protocol: tcp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d, via: peer:sp }
           - { name: u, protocol: udp, listen: 127.0.0.1:%d, target: 127.0.0.1:%d, via: peer:sp }
-        """.formatted(Loopback.freePort(), trunkPort, KEY, Loopback.freePort(), tcpTarget, Loopback.freePort(), udpTarget));
+        """.formatted(Loopback.freePort(), trunkPort, KEY, trunkExtra,
+            Loopback.freePort(), tcpTarget, Loopback.freePort(), udpTarget));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!cp.trunk().orElseThrow().link("sp").isUp() && System.nanoTime() < deadline) {
       Thread.sleep(20);
@@ -143,6 +150,28 @@ class TrunkPairTest {
         assertThat(Loopback.readAll(s.getInputStream(), got)).isEqualTo(sent);
         assertThat(got.get()).isEqualTo(4 << 20);
       }
+    }
+  }
+
+  @Test
+  void dedupFromTheConfigSendsRepeatedDataAsReferences() throws Exception {
+    try (Loopback.BlockingEcho echo = new Loopback.BlockingEcho()) {
+      startPair(echo.port(), 9, "127.0.0.0/8", "dedup: { enabled: true, memory: 64MiB }");
+      InetSocketAddress listener = cp.tcpListeners().get(0).localAddress();
+      long size = 8L << 20;
+      double[] wire = new double[2];
+      for (int round = 0; round < 2; round++) {
+        double before = metrics(cp).get("wanrelay_trunk_bytes_total{direction=\"tx\",peer=\"sp\"}");
+        try (Socket s = Loopback.connect(listener)) {
+          Future<String> reader = pool.submit(() -> Loopback.readAll(s.getInputStream(), new AtomicLong()));
+          String sent = Loopback.writeRandom(s.getOutputStream(), size, 1234); // same bytes both rounds
+          s.shutdownOutput();
+          assertThat(reader.get(120, TimeUnit.SECONDS)).isEqualTo(sent);
+        }
+        wire[round] = metrics(cp).get("wanrelay_trunk_bytes_total{direction=\"tx\",peer=\"sp\"}") - before;
+      }
+      assertThat(wire[0]).as("first transfer carries the bytes").isGreaterThan(size * 0.9);
+      assertThat(wire[1]).as("second transfer: references, not bytes").isLessThan(size * 0.05);
     }
   }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import net.wanrelay.core.config.RelayConfig.DedupConfig;
 import net.wanrelay.core.config.RelayConfig.DiscoveryConfig;
 import net.wanrelay.core.config.RelayConfig.InterceptConfig;
 import net.wanrelay.core.config.RelayConfig.LimitsConfig;
@@ -165,8 +166,51 @@ public final class ConfigLoader {
     if (!COMPRESSION.contains(compression)) {
       throw s.error("compression", "'" + compression + "' is not one of off, lz4, zstd, adaptive");
     }
+    Optional<DedupConfig> dedup = dedup(s.optionalSection("dedup"), baseDir);
     s.finish();
-    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression));
+    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression, dedup));
+  }
+
+  private static Optional<DedupConfig> dedup(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {
+    if (maybe.isEmpty()) {
+      return Optional.empty();
+    }
+    ConfigSection d = maybe.get();
+    boolean enabled = d.bool("enabled", true);
+    Optional<Path> store = d.optionalString("store").map(baseDir::resolve);
+    long maxSize = d.optional("max-size", ConfigLoader::bytes).orElse(4L << 30);
+    long memory = d.optional("memory", ConfigLoader::bytes).orElse(64L << 20);
+    d.finish();
+    return Optional.of(new DedupConfig(enabled, store, maxSize, memory));
+  }
+
+  /** A size such as 512MiB, 20GiB, 1048576 (bytes). */
+  static long bytes(String text) {
+    String t = text.trim();
+    int split = 0;
+    while (split < t.length() && Character.isDigit(t.charAt(split))) {
+      split++;
+    }
+    if (split == 0) {
+      throw new IllegalArgumentException("'" + text + "' is not a size (e.g. 64MiB, 20GiB)");
+    }
+    long unit = switch (t.substring(split).trim()) {
+      case "", "B" -> 1L;
+      case "KiB", "KB", "k" -> 1L << 10;
+      case "MiB", "MB", "M" -> 1L << 20;
+      case "GiB", "GB", "G" -> 1L << 30;
+      case "TiB", "TB", "T" -> 1L << 40;
+      default -> throw new IllegalArgumentException("'" + text + "' has an unknown unit (use B, KiB, MiB, GiB or TiB)");
+    };
+    try {
+      long value = Math.multiplyExact(Long.parseLong(t.substring(0, split)), unit);
+      if (value <= 0) {
+        throw new IllegalArgumentException("'" + text + "' must be greater than zero");
+      }
+      return value;
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw new IllegalArgumentException("'" + text + "' is too large");
+    }
   }
 
   /** Checks "CIDR" or "CIDR:port" (IPv4) and returns it unchanged. */

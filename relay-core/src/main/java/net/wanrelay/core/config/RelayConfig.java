@@ -57,7 +57,14 @@ public record RelayConfig(
       List<String> allow,
       List<PeerConfig> peers,
       String congestionControl,
-      String compression) {}
+      String compression,
+      Optional<DedupConfig> dedup) {}
+
+  /**
+   * De-duplication on the trunk: a chunk store per peer under {@code store} (disk tier bounded by
+   * {@code maxSize} per peer, memory tier by {@code memory}); without {@code store} memory only.
+   */
+  public record DedupConfig(boolean enabled, Optional<java.nio.file.Path> store, long maxSize, long memory) {}
 
   /**
    * Transparent mode (Linux, NET_ADMIN): ports intercepted by TPROXY, in-path rules (CP) and
