@@ -164,17 +164,22 @@ final class ConfigSection {
     return value == null ? Optional.empty() : Optional.of(new ConfigSection(file, child(key), value));
   }
 
-  List<ConfigSection> sections(String key) throws ConfigException {
-    List<ConfigSection> result = new ArrayList<>();
+  /** The items of a list value; empty when the key is absent. */
+  private List<Node> items(String key) throws ConfigException {
     Node value = value(key);
     if (value == null) {
-      return result;
+      return List.of();
     }
     if (!(value instanceof SequenceNode sequence)) {
       throw error(value, child(key), "expected a list");
     }
+    return sequence.getValue();
+  }
+
+  List<ConfigSection> sections(String key) throws ConfigException {
+    List<ConfigSection> result = new ArrayList<>();
     int i = 0;
-    for (Node item : sequence.getValue()) {
+    for (Node item : items(key)) {
       result.add(new ConfigSection(file, child(key) + "[" + i++ + "]", item));
     }
     return result;
@@ -183,15 +188,8 @@ final class ConfigSection {
   /** A list of scalars, each converted; errors name the element. */
   <T> List<T> list(String key, Function<String, T> converter) throws ConfigException {
     List<T> result = new ArrayList<>();
-    Node value = value(key);
-    if (value == null) {
-      return result;
-    }
-    if (!(value instanceof SequenceNode sequence)) {
-      throw error(value, child(key), "expected a list");
-    }
     int i = 0;
-    for (Node item : sequence.getValue()) {
+    for (Node item : items(key)) {
       String itemPath = child(key) + "[" + i++ + "]";
       if (!(item instanceof ScalarNode scalar)) {
         throw error(item, itemPath, "expected a single value");
