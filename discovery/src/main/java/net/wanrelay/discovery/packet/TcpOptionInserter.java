@@ -25,6 +25,10 @@ public final class TcpOptionInserter {
     if (option == null || option.length < 2 || (option[1] & 0xff) != option.length) {
       return Result.unchanged(packetBytes, "option encoding invalid (length byte must equal its size)");
     }
+    if ((option[0] & 0xff) <= TcpOption.NOP) {
+      // EOL and NOP are one-byte options: a "length" after them would parse as a new option.
+      return Result.unchanged(packetBytes, "option kind " + (option[0] & 0xff) + " (EOL/NOP) cannot carry a length");
+    }
     ParseResult<Ipv4TcpPacket> parsed = Ipv4TcpPacket.parse(packetBytes);
     if (!parsed.isOk()) {
       return Result.unchanged(packetBytes, "unparseable packet: " + parsed.error());

@@ -88,6 +88,9 @@ public final class ConfigLoader {
       throw new ConfigException(fileName + ":" + where + ": invalid YAML: " + e.getProblem());
     } catch (YAMLException e) {
       throw new ConfigException(fileName + ": invalid YAML: " + e.getMessage());
+    } catch (RuntimeException e) {
+      // SnakeYAML reports some malformed input (e.g. a tag with spaces) as IllegalArgumentException.
+      throw new ConfigException(fileName + ": invalid YAML: " + e.getMessage());
     }
   }
 

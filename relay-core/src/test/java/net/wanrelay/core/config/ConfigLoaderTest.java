@@ -98,6 +98,9 @@ class ConfigLoaderTest {
         "f.yaml:1:14: listeners[0]: missing required key 'target'");
     assertError("a: [\n", "f.yaml:2:1: invalid YAML: expected the node content, but found '<stream end>'");
     assertError("", "f.yaml:1:1: the file is empty");
+    // Found by fuzzing: SnakeYAML throws IllegalArgumentException for a tag with spaces.
+    assertThatThrownBy(() -> ConfigLoader.parse("f.yaml", "\r!%a")).isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("f.yaml");
     assertError("trunk: { dedup: { max-size: 20 parsecs } }\n",
         "f.yaml:1:29: trunk.dedup.max-size: '20 parsecs' has an unknown unit (use B, KiB, MiB, GiB or TiB)");
     assertError("node: { id: a, id: b }\n", "f.yaml:1:16: node.id: duplicate key");
