@@ -60,6 +60,8 @@ public final class Relay implements AutoCloseable {
   private Upstreams upstreams;
   private PeerMappingTable pmt;
   private volatile boolean draining;
+  /** Set once every listener is bound: /healthz answers 200 only from then on (readiness). */
+  private volatile boolean started;
 
   public Relay(RelayConfig config) {
     this(config, Transport.detect());
@@ -87,7 +89,7 @@ public final class Relay implements AutoCloseable {
     boss = transport.newGroup(1);
     workers = transport.newGroup(0);
     try {
-      admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> !draining);
+      admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> started && !draining);
       admin.start(transport, boss);
       upstreams = Upstreams.start(new UpstreamContext(config, transport, workers, metrics, admin));
       if (config.trunk().isPresent()) {
@@ -106,6 +108,7 @@ public final class Relay implements AutoCloseable {
       close();
       throw e;
     }
+    started = true;
     return this;
   }
 

@@ -215,7 +215,7 @@ public final class AdminServer {
         case "/metrics" -> reply(ctx, request, path, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
         case "/healthz" -> {
           boolean ok = healthy.get();
-          reply(ctx, request, path, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "draining\n");
+          reply(ctx, request, path, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not ready (starting or draining)\n");
         }
         default -> {
           Supplier<String> view = jsonViews.get(path);
