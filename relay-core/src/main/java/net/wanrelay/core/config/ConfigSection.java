@@ -69,10 +69,6 @@ final class ConfigSection {
     return new ArrayList<>(entries.keySet());
   }
 
-  boolean has(String key) {
-    return entries.containsKey(key);
-  }
-
   private Node value(String key) {
     read.add(key);
     NodeTuple tuple = entries.get(key);

@@ -68,11 +68,6 @@ public record HostPort(String host, int port) {
     }
   }
 
-  /** An unresolved socket address; resolved when used, so names follow DNS changes. */
-  public InetSocketAddress toUnresolved() {
-    return InetSocketAddress.createUnresolved(host, port);
-  }
-
   /** A socket address resolved now. */
   public InetSocketAddress resolve() {
     return new InetSocketAddress(host, port);
