@@ -1,18 +1,15 @@
 package net.wanrelay.core.upstream;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import net.wanrelay.core.net.Transport;
 
 /**
@@ -28,25 +25,19 @@ final class HealthProbe extends ChannelInboundHandlerAdapter {
     void done(boolean ok, long nanos, String detail);
   }
 
-  private final byte[] send;
   private final byte[] expect;
-  private final Result result;
-  private final long started = System.nanoTime();
-  private ScheduledFuture<?> deadline;
-  private Channel channel;
+  private final ProbeRun run;
   private int matched;
-  private boolean finished;
 
-  private HealthProbe(byte[] send, byte[] expect, Result result) {
-    this.send = send;
+  private HealthProbe(byte[] expect, Result result) {
     this.expect = expect;
-    this.result = result;
+    this.run = new ProbeRun(result);
   }
 
   /** Starts a probe; returns its channel so the owner can close it on shutdown. */
   static Channel start(Transport transport, EventLoop loop, InetSocketAddress address, long timeoutMillis,
       byte[] send, byte[] expect, Result result) {
-    HealthProbe probe = new HealthProbe(send, expect, result);
+    HealthProbe probe = new HealthProbe(expect, result);
     ChannelFuture connect = new Bootstrap()
         .group(loop)
         .channel(transport.socketChannel())
@@ -55,36 +46,19 @@ final class HealthProbe extends ChannelInboundHandlerAdapter {
         .option(ChannelOption.SO_LINGER, 0) // no TIME_WAIT pile-up from a probe every second
         .handler(probe)
         .connect(address);
-    probe.channel = connect.channel();
-    if (probe.finished) {
-      return probe.channel;
-    }
-    probe.deadline = loop.schedule(() -> probe.finish(false, "timeout"), timeoutMillis, TimeUnit.MILLISECONDS);
-    connect.addListener(f -> {
-      if (!f.isSuccess()) {
-        probe.finish(false, "connect_failed");
-      } else if (send.length == 0) {
-        probe.finish(true, "connected");
-      } else {
-        probe.channel.writeAndFlush(Unpooled.wrappedBuffer(send)).addListener(w -> {
-          if (!w.isSuccess()) {
-            probe.finish(false, "write_failed");
-          }
-        });
-      }
-    });
-    return probe.channel;
+    probe.run.arm(connect, timeoutMillis, send);
+    return connect.channel();
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    channel = ctx.channel();
+    run.channel(ctx.channel());
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
-      if (finished || !(msg instanceof ByteBuf buf)) {
+      if (run.finished() || !(msg instanceof ByteBuf buf)) {
         return;
       }
       if (expect.length == 0) {
@@ -117,16 +91,6 @@ final class HealthProbe extends ChannelInboundHandlerAdapter {
   }
 
   private void finish(boolean ok, String detail) {
-    if (finished) {
-      return;
-    }
-    finished = true;
-    if (deadline != null) {
-      deadline.cancel(false);
-    }
-    if (channel != null) {
-      channel.close();
-    }
-    result.done(ok, System.nanoTime() - started, detail);
+    run.finish(ok, detail);
   }
 }

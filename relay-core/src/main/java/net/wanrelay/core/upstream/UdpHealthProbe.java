@@ -10,9 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import net.wanrelay.core.net.Transport;
 
 /**
@@ -22,43 +20,24 @@ import net.wanrelay.core.net.Transport;
  */
 final class UdpHealthProbe extends SimpleChannelInboundHandler<DatagramPacket> {
   private final byte[] expect;
-  private final HealthProbe.Result result;
-  private final long started = System.nanoTime();
-  private ScheduledFuture<?> deadline;
-  private Channel channel;
-  private boolean finished;
+  private final ProbeRun run;
 
   private UdpHealthProbe(byte[] expect, HealthProbe.Result result) {
     this.expect = expect;
-    this.result = result;
+    this.run = new ProbeRun(result);
   }
 
   static Channel start(Transport transport, EventLoop loop, InetSocketAddress address, long timeoutMillis,
       byte[] send, byte[] expect, HealthProbe.Result result) {
     UdpHealthProbe probe = new UdpHealthProbe(expect, result);
     ChannelFuture connect = new Bootstrap().group(loop).channel(transport.datagramChannel()).handler(probe).connect(address);
-    probe.channel = connect.channel();
-    if (probe.finished) {
-      return probe.channel;
-    }
-    probe.deadline = loop.schedule(() -> probe.finish(false, "timeout"), timeoutMillis, TimeUnit.MILLISECONDS);
-    connect.addListener(f -> {
-      if (!f.isSuccess()) {
-        probe.finish(false, "connect_failed");
-        return;
-      }
-      probe.channel.writeAndFlush(Unpooled.wrappedBuffer(send)).addListener(w -> {
-        if (!w.isSuccess()) {
-          probe.finish(false, "write_failed");
-        }
-      });
-    });
-    return probe.channel;
+    probe.run.arm(connect, timeoutMillis, send);
+    return connect.channel();
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    channel = ctx.channel();
+    run.channel(ctx.channel());
   }
 
   @Override
@@ -75,16 +54,6 @@ final class UdpHealthProbe extends SimpleChannelInboundHandler<DatagramPacket> {
   }
 
   private void finish(boolean ok, String detail) {
-    if (finished) {
-      return;
-    }
-    finished = true;
-    if (deadline != null) {
-      deadline.cancel(false);
-    }
-    if (channel != null) {
-      channel.close();
-    }
-    result.done(ok, System.nanoTime() - started, detail);
+    run.finish(ok, detail);
   }
 }
