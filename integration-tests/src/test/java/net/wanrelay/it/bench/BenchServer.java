@@ -13,6 +13,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import net.wanrelay.it.netns.Topology;
+import net.wanrelay.it.netns.Traffic;
 import net.wanrelay.testsupport.Hashes;
 
 /**
@@ -39,22 +40,7 @@ final class BenchServer implements AutoCloseable {
       s.bind(new InetSocketAddress(port), 256);
       return s;
     });
-    Thread t = new Thread(this::acceptLoop, "bench-server");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket s = server.accept();
-        Thread h = new Thread(() -> handle(s), "bench-conn");
-        h.setDaemon(true);
-        h.start();
-      } catch (IOException e) {
-        return;
-      }
-    }
+    Traffic.serveEach(server, "bench-server", this::handle);
   }
 
   private void handle(Socket s) {

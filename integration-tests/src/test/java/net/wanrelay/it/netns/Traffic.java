@@ -27,6 +27,28 @@ import net.wanrelay.testsupport.Hashes;
 public final class Traffic {
   private Traffic() {}
 
+  /**
+   * Accepts connections on a daemon thread until {@code server} is closed, and hands each to
+   * {@code handler} on a daemon thread of its own.
+   */
+  public static void serveEach(ServerSocket server, String name, java.util.function.Consumer<Socket> handler) {
+    Thread acceptor = new Thread(() -> {
+      while (!server.isClosed()) {
+        Socket s;
+        try {
+          s = server.accept();
+        } catch (IOException e) {
+          return;
+        }
+        Thread t = new Thread(() -> handler.accept(s), name + "-conn");
+        t.setDaemon(true);
+        t.start();
+      }
+    }, name);
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
   /** Bytes and SHA-256 of one direction of a transfer. */
   public record Digest(long bytes, String sha256) {}
 
@@ -37,22 +59,7 @@ public final class Traffic {
 
     TcpSink(ServerSocket server) {
       this.server = server;
-      Thread t = new Thread(this::acceptLoop, "tcp-sink");
-      t.setDaemon(true);
-      t.start();
-    }
-
-    private void acceptLoop() {
-      while (!server.isClosed()) {
-        try {
-          Socket s = server.accept();
-          Thread r = new Thread(() -> drain(s), "tcp-sink-conn");
-          r.setDaemon(true);
-          r.start();
-        } catch (IOException e) {
-          return;
-        }
-      }
+      serveEach(server, "tcp-sink", this::drain);
     }
 
     private void drain(Socket s) {
