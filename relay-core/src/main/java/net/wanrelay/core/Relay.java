@@ -25,6 +25,8 @@ import net.wanrelay.core.config.RelayConfig;
 import net.wanrelay.core.config.RelayConfig.ListenerConfig;
 import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.config.RelayConfig.Via;
+import net.wanrelay.core.limits.AdmissionLimits;
+import net.wanrelay.core.limits.MemoryBudget;
 import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.metrics.RelayMetrics.Route;
 import net.wanrelay.core.net.Transport;
@@ -50,6 +52,7 @@ public final class Relay implements AutoCloseable {
   private final Transport transport;
   private final RelayMetrics metrics = new RelayMetrics();
   private final SessionLimiter limiter;
+  private final AdmissionLimits admissionLimits;
   private final List<TcpListener> tcpListeners = new ArrayList<>();
   private final List<UdpListener> udpListeners = new ArrayList<>();
   private EventLoopGroup boss;
@@ -71,6 +74,9 @@ public final class Relay implements AutoCloseable {
     this.config = config;
     this.transport = transport;
     this.limiter = new SessionLimiter(config.limits().maxSessions());
+    var l = config.limits();
+    this.admissionLimits = new AdmissionLimits(l.acceptRate(), l.acceptBurst(),
+        new MemoryBudget(l.memory(), metrics.registry()), l.silentTimeout());
   }
 
   public RelayMetrics metrics() {
@@ -120,10 +126,14 @@ public final class Relay implements AutoCloseable {
         .allow(t.allow())
         .congestionControl(t.congestionControl())
         .compression(t.compression());
+    var settings = net.wanrelay.channel.TrunkSettings.defaults().toBuilder()
+        .maxStreams(config.limits().maxStreamsPerLink())
+        .linkBudget(config.limits().linkMemory());
     if (config.intercept().map(RelayConfig.InterceptConfig::transparentSource).orElse(false)) {
       // SP in transparent mode: server legs leave from the client's own address (IP_TRANSPARENT)
-      b.settings(net.wanrelay.channel.TrunkSettings.defaults().toBuilder().transparentSource(true).build());
+      settings.transparentSource(true);
     }
+    b.settings(settings.build());
     t.listen().ifPresent(l -> b.listen(l.resolve()));
     t.dedup().filter(d -> d.enabled()).ifPresent(d -> b.dedup(DedupSettings.builder()
         .store(d.store().orElse(null)).diskBytes(d.maxSize()).memoryBytes(d.memory()).build()));
@@ -190,7 +200,8 @@ public final class Relay implements AutoCloseable {
     }
     if (l.protocol() == Protocol.TCP) {
       TcpLegFactory legs = upstreams.tracked(l.name(), l.targetText(), l.pool() != null ? upstreams.tcpLegs(l.pool()) : tcpLegs(l.via()));
-      TcpListener listener = new TcpListener(l.name(), listen, target, route, legs, limiter, metrics, upstreams::divert);
+      TcpListener listener = new TcpListener(l.name(), listen, target, route, legs, limiter, metrics, upstreams::divert)
+          .admissionLimits(admissionLimits);
       listener.start(transport, boss, workers);
       tcpListeners.add(listener);
       log.info("listener {}: tcp {} -> {} via {}", l.name(), listener.localAddress(), l.targetText(), l.via());

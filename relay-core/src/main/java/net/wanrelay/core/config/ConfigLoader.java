@@ -116,14 +116,31 @@ public final class ConfigLoader {
       return defaults;
     }
     ConfigSection s = maybe.get();
-    LimitsConfig limits = new LimitsConfig(
-        s.integer("max-sessions", defaults.maxSessions(), 1, 10_000_000),
-        s.integer("max-udp-flows", defaults.maxUdpFlows(), 1, 10_000_000),
-        positive(s, "idle-timeout", defaults.idleTimeout()),
-        positive(s, "udp-idle-timeout", defaults.udpIdleTimeout()),
-        positive(s, "connect-timeout", defaults.connectTimeout()));
+    int maxSessions = s.integer("max-sessions", defaults.maxSessions(), 1, 10_000_000);
+    int maxUdpFlows = s.integer("max-udp-flows", defaults.maxUdpFlows(), 1, 10_000_000);
+    Duration idle = positive(s, "idle-timeout", defaults.idleTimeout());
+    Duration udpIdle = positive(s, "udp-idle-timeout", defaults.udpIdleTimeout());
+    Duration connect = positive(s, "connect-timeout", defaults.connectTimeout());
+    int acceptRate = s.integer("accept-rate", 0, 0, 10_000_000);
+    int acceptBurst = s.integer("accept-burst", Math.max(1, acceptRate), 1, 10_000_000);
+    long memory = size(s, "memory", defaults.memory(), 64L << 10);
+    Duration silent = s.duration("silent-timeout", defaults.silentTimeout());
+    if (silent.isNegative()) {
+      throw s.error("silent-timeout", "must be 0 (never) or greater");
+    }
+    int maxStreams = s.integer("max-streams-per-link", defaults.maxStreamsPerLink(), 1, 10_000_000);
+    long linkMemory = size(s, "link-memory", defaults.linkMemory(), 1L << 20);
     s.finish();
-    return limits;
+    return new LimitsConfig(maxSessions, maxUdpFlows, idle, udpIdle, connect,
+        acceptRate, acceptBurst, memory, silent, maxStreams, linkMemory);
+  }
+
+  private static long size(ConfigSection s, String key, long defaultValue, long min) throws ConfigException {
+    long v = s.optional(key, ConfigLoader::bytes).orElse(defaultValue);
+    if (v < min) {
+      throw s.error(key, "must be at least " + min + " bytes");
+    }
+    return v;
   }
 
   private static Duration positive(ConfigSection s, String key, Duration defaultValue) throws ConfigException {

@@ -93,11 +93,34 @@ public record RelayConfig(
       Duration probeTimeout,
       Optional<HostPort> advertise) {}
 
-  /** Limits applied to every route. */
+  /**
+   * Limits applied to every route. {@code acceptRate}: new TCP connections per second per listener
+   * (token bucket of {@code acceptBurst}), 0 = unlimited. {@code memory}: global budget for bytes
+   * queued on session sockets. {@code silentTimeout}: a session in which no byte moved either way
+   * is closed after it, ZERO = never. {@code maxStreamsPerLink} and {@code linkMemory} bound each
+   * trunk connection (streams accepted, receive windows granted beyond the initial ones).
+   */
   public record LimitsConfig(
       int maxSessions,
       int maxUdpFlows,
       Duration idleTimeout,
       Duration udpIdleTimeout,
-      Duration connectTimeout) {}
+      Duration connectTimeout,
+      int acceptRate,
+      int acceptBurst,
+      long memory,
+      Duration silentTimeout,
+      int maxStreamsPerLink,
+      long linkMemory) {
+
+    public static final int DEFAULT_MAX_STREAMS_PER_LINK = 8192;
+    public static final long DEFAULT_LINK_MEMORY = 256L << 20;
+
+    /** The older shape: the newer limits at their defaults. */
+    public LimitsConfig(int maxSessions, int maxUdpFlows, Duration idleTimeout, Duration udpIdleTimeout,
+        Duration connectTimeout) {
+      this(maxSessions, maxUdpFlows, idleTimeout, udpIdleTimeout, connectTimeout, 0, 0, 1L << 30,
+          Duration.ofSeconds(30), DEFAULT_MAX_STREAMS_PER_LINK, DEFAULT_LINK_MEMORY);
+    }
+  }
 }

@@ -27,7 +27,7 @@ public final class RelayMetrics {
   public enum Route { DIRECT, TRUNK, PASSTHROUGH, UPSTREAM, DENY }
 
   /** How a session ended. */
-  public enum Outcome { COMPLETED, RESET, CONNECT_FAILED, IDLE_TIMEOUT, REFUSED, ERROR }
+  public enum Outcome { COMPLETED, RESET, CONNECT_FAILED, IDLE_TIMEOUT, SILENT_TIMEOUT, REFUSED, ERROR }
 
   private final PrometheusMeterRegistry registry;
   private final ConcurrentMap<String, AtomicInteger> active = new ConcurrentHashMap<>();
@@ -54,6 +54,9 @@ public final class RelayMetrics {
       }
       connectFailures(p, "refused");
       refusals(p, "max_sessions");
+    }
+    for (String reason : new String[] {"accept_rate", "memory"}) {
+      refusals(Protocol.TCP, reason);
     }
     udpFlows("expired");
   }

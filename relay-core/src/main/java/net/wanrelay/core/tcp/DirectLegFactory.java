@@ -14,6 +14,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import net.wanrelay.core.config.RelayConfig.Protocol;
+import net.wanrelay.core.limits.MemoryBudgetHandler;
 import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.metrics.RelayMetrics.Outcome;
 import net.wanrelay.core.net.Transport;
@@ -95,6 +96,10 @@ public final class DirectLegFactory implements TcpLegFactory {
     session.markConnected();
     if (!idleTimeout.isZero()) {
       client.pipeline().addLast(new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
+    }
+    MemoryBudgetHandler clientBudget = client.pipeline().get(MemoryBudgetHandler.class);
+    if (clientBudget != null) {
+      server.pipeline().addFirst(MemoryBudgetHandler.NAME, clientBudget.sameBudget());
     }
     client.pipeline().addLast(new CopyHandler(server, session, true, metrics.sessionBytes(Protocol.TCP, route, true)));
     server.pipeline().addLast(new CopyHandler(client, session, false, metrics.sessionBytes(Protocol.TCP, route, false)));

@@ -10,6 +10,9 @@ import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.util.function.UnaryOperator;
 import net.wanrelay.core.config.RelayConfig.Protocol;
+import net.wanrelay.core.limits.AcceptRateLimiter;
+import net.wanrelay.core.limits.AdmissionLimits;
+import net.wanrelay.core.limits.MemoryBudgetHandler;
 import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.metrics.RelayMetrics.Route;
 import net.wanrelay.core.net.Transport;
@@ -27,6 +30,8 @@ public final class TcpListener {
   private final SessionLimiter limiter;
   private final RelayMetrics metrics;
   private final UnaryOperator<InetSocketAddress> destinations;
+  private AdmissionLimits admission = AdmissionLimits.NONE;
+  private AcceptRateLimiter acceptRate;
   private Channel serverChannel;
 
   public TcpListener(String name, InetSocketAddress listen, InetSocketAddress target, Route route,
@@ -49,6 +54,13 @@ public final class TcpListener {
     return (InetSocketAddress) serverChannel.localAddress();
   }
 
+  /** Accept rate, memory budget and silent timeout for this listener; call before {@link #start}. */
+  public TcpListener admissionLimits(AdmissionLimits limits) {
+    this.admission = limits;
+    this.acceptRate = limits.newAcceptRateLimiter();
+    return this;
+  }
+
   public void start(Transport transport, EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
@@ -62,6 +74,9 @@ public final class TcpListener {
         .childHandler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel ch) {
+            if (admission.memory() != null) {
+              ch.pipeline().addLast(MemoryBudgetHandler.NAME, new MemoryBudgetHandler(admission.memory()));
+            }
             ch.pipeline().addLast(new Admission()).addLast(EARLY_INBOUND, new EarlyInbound());
           }
         });
@@ -80,14 +95,34 @@ public final class TcpListener {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       ctx.pipeline().remove(this);
-      if (!limiter.tryAcquire()) {
-        metrics.refused(Protocol.TCP, "max_sessions");
+      String refusal = refusal();
+      if (refusal != null) {
+        metrics.refused(Protocol.TCP, refusal);
         Sockets.reset(ctx.channel());
         return;
       }
       // The divert map applies to new sessions only; open ones stay where they are.
       InetSocketAddress destination = target == null ? null : destinations.apply(target);
-      legs.start(new TcpSession(ctx.channel(), route, destination, metrics, limiter));
+      TcpSession session = new TcpSession(ctx.channel(), route, destination, metrics, limiter);
+      if (!admission.silentTimeout().isZero()) {
+        ctx.pipeline().addFirst(new SilentSessionCloser(session, admission.silentTimeout()));
+      }
+      legs.start(session);
+    }
+
+    /** Why this connection is refused, or null to admit it (then it holds a session slot). */
+    private String refusal() {
+      // Cheapest and flood-facing first: a refused connect must not take a slot or a token twice.
+      if (acceptRate != null && !acceptRate.tryAcquire()) {
+        return "accept_rate";
+      }
+      if (admission.memory() != null && admission.memory().exceeded()) {
+        return "memory";
+      }
+      if (!limiter.tryAcquire()) {
+        return "max_sessions";
+      }
+      return null;
     }
   }
 }
