@@ -13,6 +13,7 @@ public final class KernelRuleParams {
 
   Set<Role> roles = EnumSet.noneOf(Role.class);
   List<Integer> interceptTcpPorts = new ArrayList<>();
+  List<Integer> interceptUdpPorts = new ArrayList<>();
   int interceptTproxyPort = 7777;
   int discoveryPort = 7801;
   int localMark = 0x1;
@@ -37,6 +38,13 @@ public final class KernelRuleParams {
   public KernelRuleParams interceptTcpPorts(List<Integer> ports) {
     ports.forEach(p -> checkPort(p, "intercept port"));
     this.interceptTcpPorts = new ArrayList<>(ports);
+    return this;
+  }
+
+  /** CP: UDP ports whose client flows are intercepted (TPROXY to the relay's UDP listener, same port). */
+  public KernelRuleParams interceptUdpPorts(List<Integer> ports) {
+    ports.forEach(p -> checkPort(p, "intercept udp port"));
+    this.interceptUdpPorts = new ArrayList<>(ports);
     return this;
   }
 

@@ -21,6 +21,7 @@ public final class KernelRulesCli {
       usage: KernelRulesCli print|apply|remove|check [options]
         --role cp|sp|cp,sp            roles of this relay (required except for check)
         --intercept 80,443            CP: TCP ports to intercept (TPROXY)
+        --intercept-udp 53,5300       CP: UDP ports to intercept (TPROXY to the same port)
         --tproxy-port 7777            CP: the transparent listener of intercepted connections
         --discovery-port 7801         SP: the discovery listener
         --kind 253 --exid 0x5752      option kind and ExID (--exid none for kinds like 76)
@@ -61,6 +62,7 @@ public final class KernelRulesCli {
             }
           }
           case "--intercept" -> p.interceptTcpPorts(ints(v));
+          case "--intercept-udp" -> p.interceptUdpPorts(ints(v));
           case "--tproxy-port" -> p.interceptTproxyPort(Integer.parseInt(v));
           case "--discovery-port" -> p.discoveryPort(Integer.parseInt(v));
           case "--kind" -> kind = Integer.parseInt(v);

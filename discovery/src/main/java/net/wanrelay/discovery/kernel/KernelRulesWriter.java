@@ -32,6 +32,13 @@ public final class KernelRulesWriter {
     nft.append("    type filter hook prerouting priority mangle; policy accept;\n");
     nft.append("    meta l4proto tcp socket transparent 1 meta mark set ").append(mark)
         .append(" accept comment \"to local transparent sockets\"\n");
+    boolean cpUdp = p.roles.contains(Role.CP) && !p.interceptUdpPorts.isEmpty();
+    if (cpUdp || p.roles.contains(Role.SP)) {
+      // UDP replies to transparent sockets: the CP's per-flow sockets (pass-through leg bound to the
+      // client, client-facing socket bound to the server) and the SP's server legs from the client
+      nft.append("    meta l4proto udp socket transparent 1 meta mark set ").append(mark)
+          .append(" accept comment \"to local transparent udp sockets\"\n");
+    }
     if (p.roles.contains(Role.SP)) {
       for (Cidr c : p.peeringPassThroughSources) {
         nft.append("    ip saddr ").append(c).append(" tcp flags & (syn|ack) == syn accept comment \"peering pass-through\"\n");
@@ -43,6 +50,11 @@ public final class KernelRulesWriter {
       String ports = p.interceptTcpPorts.stream().distinct().map(String::valueOf).collect(Collectors.joining(", "));
       nft.append("    tcp dport { ").append(ports).append(" } tproxy to :").append(p.interceptTproxyPort)
           .append(" meta mark set ").append(mark).append(" accept comment \"intercept\"\n");
+    }
+    if (cpUdp) {
+      String ports = p.interceptUdpPorts.stream().distinct().map(String::valueOf).collect(Collectors.joining(", "));
+      nft.append("    udp dport { ").append(ports).append(" } tproxy to :").append(p.interceptTproxyPort)
+          .append(" meta mark set ").append(mark).append(" accept comment \"intercept udp\"\n");
     }
     nft.append("  }\n}\n");
 

@@ -28,14 +28,15 @@ class KernelRulesApplyTest {
       NamespaceTopology.in(ns, "iptables", "-w", "-t", "mangle", "-A", "OUTPUT", "-p", "tcp", "-m", "comment",
           "--comment", "someone-else", "-j", "ACCEPT");
       KernelRuleSet rules = KernelRulesWriter.build(KernelRuleParams.of(Role.CP, Role.SP)
-          .interceptTcpPorts(List.of(80, 443)));
+          .interceptTcpPorts(List.of(80, 443)).interceptUdpPorts(List.of(5300)));
       KernelRulesWriter.apply(rules, run);
       KernelRulesWriter.apply(rules, run);
 
       String nft = NamespaceTopology.in(ns, "nft", "list", "table", "ip", "wanrelay").stdout();
-      assertThat(count(nft, "socket transparent 1")).isEqualTo(1);
+      assertThat(count(nft, "l4proto tcp socket transparent 1")).isEqualTo(1);
+      assertThat(count(nft, "l4proto udp socket transparent 1")).isEqualTo(1);
       assertThat(count(nft, "tproxy to :7801")).isEqualTo(1);
-      assertThat(count(nft, "tproxy to :7777")).isEqualTo(1);
+      assertThat(count(nft, "tproxy to :7777")).isEqualTo(2); // tcp and udp dport
       String ipt = NamespaceTopology.in(ns, "iptables-save", "-t", "mangle").stdout();
       assertThat(count(ipt, "--comment wanrelay")).isEqualTo(3);
       assertThat(count(ipt, "--comment someone-else")).isEqualTo(1);

@@ -18,10 +18,10 @@ class KernelRulesCliTest {
 
   @Test
   void printNeedsNoRootAndShowsEverything() {
-    assertThat(run("print", "--role", "cp,sp", "--intercept", "80,443", "--queues", "17,18,19",
+    assertThat(run("print", "--role", "cp,sp", "--intercept", "80,443", "--intercept-udp", "5300", "--queues", "17,18,19",
         "--kind", "76", "--exid", "none")).isZero();
     String s = out.toString(StandardCharsets.UTF_8);
-    assertThat(s).contains("tcp dport { 80, 443 } tproxy to :7777")
+    assertThat(s).contains("tcp dport { 80, 443 } tproxy to :7777").contains("udp dport { 5300 } tproxy to :7777")
         .contains("tcp option @76,0,8 76 tproxy to :7801")
         .contains("--tcp-option 76").contains("--queue-num 17").contains("--queue-num 18").contains("--queue-num 19")
         .contains("ip rule add fwmark 0x1 lookup 100");

@@ -27,6 +27,7 @@ class KernelRulesWriterTest {
           chain prerouting {
             type filter hook prerouting priority mangle; policy accept;
             meta l4proto tcp socket transparent 1 meta mark set 0x1 accept comment "to local transparent sockets"
+            meta l4proto udp socket transparent 1 meta mark set 0x1 accept comment "to local transparent udp sockets"
             ip saddr 192.0.2.0/24 tcp flags & (syn|ack) == syn accept comment "peering pass-through"
             tcp flags & (syn|ack) == syn tcp option @253,16,16 0x5752 tproxy to :7800 meta mark set 0x1 accept comment "probe to discovery listener"
           }
@@ -43,7 +44,7 @@ class KernelRulesWriterTest {
     KernelRuleSet r = KernelRulesWriter.build(KernelRuleParams.of(Role.CP).interceptTcpPorts(List.of(80, 443))
         .interceptTproxyPort(7777));
     assertThat(r.nftScript()).contains("tcp dport { 80, 443 } tproxy to :7777 meta mark set 0x1 accept")
-        .doesNotContain("tcp option");
+        .doesNotContain("tcp option").doesNotContain("udp"); // no UDP ports: no UDP rules at all
     assertThat(r.iptablesMangleRules()).extracting(l -> String.join(" ", l)).containsExactly(
         "OUTPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m mark --mark 0x77 -m comment --comment wanrelay"
             + " -j NFQUEUE --queue-num 7 --queue-bypass",
@@ -51,6 +52,31 @@ class KernelRulesWriterTest {
             + " -j NFQUEUE --queue-num 9 --queue-bypass");
     assertThat(r.ipCommands()).extracting(l -> String.join(" ", l)).containsExactly(
         "rule add fwmark 0x1 lookup 100", "route replace local 0.0.0.0/0 dev lo table 100");
+  }
+
+  @Test
+  void cpUdpPortsGetTproxyAndTheReturnRule() {
+    KernelRuleSet r = KernelRulesWriter.build(KernelRuleParams.of(Role.CP).interceptTcpPorts(List.of(80))
+        .interceptUdpPorts(List.of(53, 5300, 53)).interceptTproxyPort(7777));
+    assertThat(r.nftScript()).isEqualTo("""
+        add table ip wanrelay
+        delete table ip wanrelay
+        table ip wanrelay {
+          chain prerouting {
+            type filter hook prerouting priority mangle; policy accept;
+            meta l4proto tcp socket transparent 1 meta mark set 0x1 accept comment "to local transparent sockets"
+            meta l4proto udp socket transparent 1 meta mark set 0x1 accept comment "to local transparent udp sockets"
+            tcp dport { 80 } tproxy to :7777 meta mark set 0x1 accept comment "intercept"
+            udp dport { 53, 5300 } tproxy to :7777 meta mark set 0x1 accept comment "intercept udp"
+          }
+        }
+        """);
+    // UDP needs no queue: the probe for a UDP flow is a TCP SYN, queued by the TCP rules
+    assertThat(r.iptablesMangleRules()).hasSize(2).allMatch(l -> l.contains("tcp"));
+    KernelRuleSet udpOnly = KernelRulesWriter.build(KernelRuleParams.of(Role.CP).interceptUdpPorts(List.of(5300)));
+    assertThat(udpOnly.nftScript()).contains("udp dport { 5300 } tproxy to :7777").doesNotContain("tcp dport");
+    assertThatThrownBy(() -> KernelRuleParams.of(Role.CP).interceptUdpPorts(List.of(0)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("intercept udp port");
   }
 
   @Test
