@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * SP side default acceptor: for every peer-opened stream it runs the {@link DestinationResolver},
  * checks the {@link AllowList} (denied: OPEN_FAIL denied, {@code wanrelay_trunk_open_denied_total}),
  * connects the server leg on the trunk connection's own event loop (optionally from the
- * original source address with IP_TRANSPARENT), then sends OPEN_ACK and bridges. TCP legs use
+ * original source address with IP_TRANSPARENT; UDP legs also from its port), then sends OPEN_ACK
+ * and bridges. TCP legs use
  * {@link TcpStreamBridge}; a UDP flow gets its own connected datagram socket.
  */
 public final class ServerLegAcceptor implements StreamAcceptor {
@@ -139,11 +140,32 @@ public final class ServerLegAcceptor implements StreamAcceptor {
 
   private void connectUdp(TrunkStream stream, InetSocketAddress dst) {
     Channel trunk = stream.connection().channel();
+    InetSocketAddress src = stream.request().source();
+    boolean fromClient = settings.transparentSource && src != null && !src.isUnresolved()
+        && trunk instanceof EpollSocketChannel;
+    connectUdp(stream, dst, fromClient ? src : null);
+  }
+
+  /**
+   * {@code from}: the client's address and port (transparent source), else the relay's own. The
+   * client's port may be taken (the same client port to another server, or another CP's client
+   * with the same address): then an ephemeral port, never a shared 4-tuple.
+   */
+  private void connectUdp(TrunkStream stream, InetSocketAddress dst, InetSocketAddress from) {
+    Channel trunk = stream.connection().channel();
     UdpLeg leg = new UdpLeg(stream, dst);
     Bootstrap b = new Bootstrap().group(stream.eventLoop())
         .channel(Transports.datagramChannelLike(trunk))
         .handler(leg);
-    b.connect(dst).addListener((ChannelFutureListener) f -> {
+    if (from != null) {
+      b.option(EpollChannelOption.IP_TRANSPARENT, true);
+    }
+    (from == null ? b.connect(dst) : b.connect(dst, from)).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess() && from != null && from.getPort() != 0 && !stream.isClosed()) {
+        LOG.debug("udp leg from {} to {}: {}; retrying from an ephemeral port", from, dst, f.cause().toString());
+        connectUdp(stream, dst, new InetSocketAddress(from.getAddress(), 0));
+        return;
+      }
       if (!f.isSuccess()) {
         if (!stream.isClosed()) {
           stream.reject(reasonFor(f.cause()), f.cause().getMessage());

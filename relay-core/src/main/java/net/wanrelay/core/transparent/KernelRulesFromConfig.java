@@ -16,7 +16,7 @@ import net.wanrelay.discovery.rules.PortSet;
 
 /**
  * The roles a config gives the relay and the kernel rules they need. CP: the intercept section
- * lists TCP ports. SP: a trunk listener next to the intercept section. Both at once is allowed.
+ * lists TCP or UDP ports. SP: a trunk listener next to the intercept section. Both at once is allowed.
  */
 public final class KernelRulesFromConfig {
   /** Queue numbers and marks: the discovery module's defaults (docs/DISCOVERY.md). */
@@ -33,14 +33,14 @@ public final class KernelRulesFromConfig {
   public static Set<Role> roles(RelayConfig config) {
     InterceptConfig i = intercept(config);
     Set<Role> roles = EnumSet.noneOf(Role.class);
-    if (!i.tcpPorts().isEmpty()) {
+    if (!i.tcpPorts().isEmpty() || !i.udpPorts().isEmpty()) {
       roles.add(Role.CP);
     }
     if (config.trunk().flatMap(RelayConfig.TrunkConfig::listen).isPresent()) {
       roles.add(Role.SP);
     }
     if (roles.isEmpty()) {
-      throw new IllegalArgumentException("intercept: neither client-side (intercept.tcp-ports) nor server-side"
+      throw new IllegalArgumentException("intercept: neither client-side (intercept.tcp-ports, udp-ports) nor server-side"
           + " (trunk.listen) role is configured");
     }
     return roles;
@@ -55,6 +55,7 @@ public final class KernelRulesFromConfig {
     Set<Role> roles = roles(config);
     return KernelRuleParams.of(roles.toArray(new Role[0]))
         .interceptTcpPorts(i.tcpPorts())
+        .interceptUdpPorts(i.udpPorts())
         .interceptTproxyPort(i.tproxyListen().port())
         .discoveryPort(DISCOVERY_PORT)
         .probeMark(PROBE_MARK)

@@ -1,5 +1,6 @@
 package net.wanrelay.core.transparent;
 
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -56,6 +57,7 @@ public final class TransparentMode implements AutoCloseable {
   private PeerMappingTable pmt;
   private KernelRuleSet appliedRules;
   private InterceptListener listener;
+  private TransparentUdpListener udpListener;
   private boolean closed;
 
   private TransparentMode() {}
@@ -146,9 +148,9 @@ public final class TransparentMode implements AutoCloseable {
       listener.start(ctx.transport(), ctx.boss(), ctx.workers());
       log.info("transparent CP: intercepting tcp ports {} on {} ({} in-path rules, transparent source {})",
           intercept.tcpPorts(), listener.localAddress(), intercept.inPathRules().size(), intercept.transparentSource());
-    }
-    if (!intercept.udpPorts().isEmpty()) {
-      log.warn("intercept.udp-ports {} ignored: transparent UDP is not implemented yet", intercept.udpPorts());
+      if (!intercept.udpPorts().isEmpty()) {
+        startUdp(ctx, intercept, router, prober, links);
+      }
     }
     if (intercept.applyRules()) {
       KernelRuleSet rules = KernelRulesWriter.build(KernelRulesFromConfig.params(config));
@@ -156,6 +158,24 @@ public final class TransparentMode implements AutoCloseable {
       KernelRulesWriter.apply(rules, CommandRunner.local());
       log.info("kernel rules applied for roles {} (removed on exit)", roles);
     }
+  }
+
+  private void startUdp(TransparentContext ctx, InterceptConfig intercept, InPathRouter router, Prober prober,
+      InterceptSessions.Links links) throws InterruptedException {
+    RelayConfig config = ctx.config();
+    EventLoop loop = ctx.workers().next();
+    int port = intercept.tproxyListen().port();
+    TransparentUdpListener.KernelSockets sockets =
+        new TransparentUdpListener.KernelSockets(ctx.transport(), intercept.transparentSource());
+    InterceptFlows flows = new InterceptFlows(loop, router, prober::probeAndLearn, links, sockets, sockets,
+        ctx.metrics(), config.limits().maxUdpFlows(), config.limits().udpIdleTimeout(), TRUNK_WAIT, System::nanoTime,
+        dst -> dst.getPort() == port && isLocal(dst.getAddress()));
+    udpListener = new TransparentUdpListener(intercept.tproxyListen().resolve(), flows, ctx.metrics(),
+        config.limits().udpIdleTimeout());
+    opened.add(udpListener);
+    udpListener.start(ctx.transport(), loop);
+    log.info("transparent CP: intercepting udp ports {} on {} (flows idle after {} s)", intercept.udpPorts(),
+        udpListener.localAddress(), config.limits().udpIdleTimeout().toSeconds());
   }
 
   /** The SP's probe response: discovery.advertise, else the trunk listen address (must be unicast IPv4). */

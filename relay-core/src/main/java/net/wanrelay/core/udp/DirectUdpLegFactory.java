@@ -5,7 +5,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
@@ -18,14 +20,25 @@ public final class DirectUdpLegFactory implements UdpLegFactory {
   static final int MAX_PENDING = 64;
 
   private final Transport transport;
+  private final boolean fromClient;
 
   public DirectUdpLegFactory(Transport transport) {
+    this(transport, false);
+  }
+
+  /**
+   * @param fromClient bind the socket to the client's address and port (IP_TRANSPARENT, epoll,
+   *     CAP_NET_ADMIN: transparent pass-through); SO_REUSEADDR since one client port may talk to
+   *     several servers, the connected peer tells the flows apart
+   */
+  public DirectUdpLegFactory(Transport transport, boolean fromClient) {
     this.transport = transport;
+    this.fromClient = fromClient;
   }
 
   @Override
   public UdpLeg open(EventLoop loop, InetSocketAddress client, InetSocketAddress target, UdpLeg.Replies replies) {
-    ChannelFuture connect = new Bootstrap()
+    Bootstrap b = new Bootstrap()
         .group(loop)
         .channel(transport.datagramChannel())
         .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
@@ -40,8 +53,11 @@ public final class DirectUdpLegFactory implements UdpLegFactory {
             replies.closed("error");
             ctx.close();
           }
-        })
-        .connect(target);
+        });
+    if (fromClient) {
+      b.option(EpollChannelOption.IP_TRANSPARENT, true).option(ChannelOption.SO_REUSEADDR, true);
+    }
+    ChannelFuture connect = fromClient ? b.connect(target, client) : b.connect(target);
     return new Leg(connect, replies);
   }
 
