@@ -22,6 +22,7 @@ import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.metrics.RelayMetrics.Outcome;
 import net.wanrelay.core.metrics.RelayMetrics.Route;
+import net.wanrelay.core.trunk.TrunkUdpLegFactory;
 import net.wanrelay.core.udp.UdpLeg;
 import net.wanrelay.discovery.ProbeOutcome;
 import net.wanrelay.discovery.pmt.PeerMappingTable;
@@ -83,21 +84,69 @@ final class InterceptFlows {
     ClientSocket open(EventLoop loop, FlowTable.Key key, ClientSide side) throws Exception;
   }
 
-  /** The server-side legs of a flow. */
-  interface Legs {
-    /** Straight to the server, from the client's address and port. */
-    UdpLeg passThrough(EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies);
+  /** Pass-through legs: straight to the server, from the client's address and port. */
+  @FunctionalInterface
+  interface PassThroughLegs {
+    UdpLeg open(EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies);
+  }
 
-    /** DATAGRAM frames on the trunk {@code link}. */
-    UdpLeg trunk(PeerLink link, EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies);
+  /** A trunk to a peer, as far as a UDP flow needs one. */
+  interface Trunk {
+    String name();
+
+    boolean isUp();
+
+    /** A flow of DATAGRAM frames on this trunk; may throw when the trunk takes no flow. */
+    UdpLeg open(EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies);
+  }
+
+  /** Trunks: configured peers by name, learned SPs by address (empty: cannot be used). */
+  interface Trunks {
+    Optional<Trunk> named(String name);
+
+    Optional<Trunk> discovered(InetSocketAddress sp);
+  }
+
+  /** The relay's trunk links as {@link Trunks}. */
+  static Trunks trunks(InterceptSessions.Links links) {
+    return new Trunks() {
+      @Override
+      public Optional<Trunk> named(String name) {
+        return links.named(name).map(InterceptFlows::trunk);
+      }
+
+      @Override
+      public Optional<Trunk> discovered(InetSocketAddress sp) {
+        return links.discovered(sp).map(InterceptFlows::trunk);
+      }
+    };
+  }
+
+  private static Trunk trunk(PeerLink link) {
+    return new Trunk() {
+      @Override
+      public String name() {
+        return link.name();
+      }
+
+      @Override
+      public boolean isUp() {
+        return link.isUp();
+      }
+
+      @Override
+      public UdpLeg open(EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies) {
+        return new TrunkUdpLegFactory(link).open(loop, key.client(), key.server(), replies);
+      }
+    };
   }
 
   private final EventLoop loop;
   private final InPathRouter router;
   private final InterceptSessions.Discoverer discoverer;
-  private final InterceptSessions.Links links;
+  private final Trunks trunks;
   private final ClientSockets clientSockets;
-  private final Legs legs;
+  private final PassThroughLegs passThroughLegs;
   private final RelayMetrics metrics;
   private final FlowTable<Flow> table;
   private final long idleNanos;
@@ -117,14 +166,14 @@ final class InterceptFlows {
    *     (sent straight to it, not TPROXY'd): dropped, or it would loop
    */
   InterceptFlows(EventLoop loop, InPathRouter router, InterceptSessions.Discoverer discoverer,
-      InterceptSessions.Links links, ClientSockets clientSockets, Legs legs, RelayMetrics metrics, int maxFlows,
+      Trunks trunks, ClientSockets clientSockets, PassThroughLegs passThroughLegs, RelayMetrics metrics, int maxFlows,
       Duration idleTimeout, Duration trunkWait, LongSupplier clock, Predicate<InetSocketAddress> isOwnListener) {
     this.loop = loop;
     this.router = router;
     this.discoverer = discoverer;
-    this.links = links;
+    this.trunks = trunks;
     this.clientSockets = clientSockets;
-    this.legs = legs;
+    this.passThroughLegs = passThroughLegs;
     this.metrics = metrics;
     this.table = new FlowTable<>(maxFlows);
     this.idleNanos = idleTimeout.toNanos();
@@ -185,7 +234,7 @@ final class InterceptFlows {
     if (d instanceof InPathRouter.Decision.Deny) {
       deny(f);
     } else if (d instanceof InPathRouter.Decision.NamedPeer n) {
-      Optional<PeerLink> link = links.named(n.peer());
+      Optional<Trunk> link = trunks.named(n.peer());
       if (link.isPresent()) {
         trunk(f, link.get());
       } else {
@@ -210,16 +259,16 @@ final class InterceptFlows {
     if (f.ended) {
       return;
     }
-    f.routed(Route.PASSTHROUGH, legs.passThrough(loop, f.key, f));
+    f.routed(Route.PASSTHROUGH, passThroughLegs.open(loop, f.key, f));
   }
 
-  private void trunk(Flow f, PeerLink link) {
+  private void trunk(Flow f, Trunk link) {
     if (f.ended) {
       return;
     }
     UdpLeg leg;
     try {
-      leg = legs.trunk(link, loop, f.key, f);
+      leg = link.open(loop, f.key, f);
     } catch (RuntimeException e) {
       log.info("udp {}: trunk {} refused the flow ({}): passes through", f.key, link.name(), e.toString());
       passThrough(f);
@@ -230,7 +279,7 @@ final class InterceptFlows {
 
   /** Over the learned SP's trunk; waits (bounded, datagrams held) for it to come up, else passes through. */
   private void discoveredPeer(Flow f, InetSocketAddress sp) {
-    Optional<PeerLink> link = links.discovered(sp);
+    Optional<Trunk> link = trunks.discovered(sp);
     if (link.isEmpty()) {
       passThrough(f); // no trunk key configured: the SP cannot be used
     } else {
@@ -238,7 +287,7 @@ final class InterceptFlows {
     }
   }
 
-  private void awaitTrunk(Flow f, PeerLink link, long deadline) {
+  private void awaitTrunk(Flow f, Trunk link, long deadline) {
     if (f.ended) {
       return;
     }

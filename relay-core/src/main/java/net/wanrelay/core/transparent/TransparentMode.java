@@ -167,7 +167,8 @@ public final class TransparentMode implements AutoCloseable {
     int port = intercept.tproxyListen().port();
     TransparentUdpListener.KernelSockets sockets =
         new TransparentUdpListener.KernelSockets(ctx.transport(), intercept.transparentSource());
-    InterceptFlows flows = new InterceptFlows(loop, router, prober::probeAndLearn, links, sockets, sockets,
+    InterceptFlows flows = new InterceptFlows(loop, router, prober::probeAndLearn, InterceptFlows.trunks(links),
+        sockets, sockets,
         ctx.metrics(), config.limits().maxUdpFlows(), config.limits().udpIdleTimeout(), TRUNK_WAIT, System::nanoTime,
         dst -> dst.getPort() == port && isLocal(dst.getAddress()));
     udpListener = new TransparentUdpListener(intercept.tproxyListen().resolve(), flows, ctx.metrics(),

@@ -18,7 +18,6 @@ import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.net.Transport;
 import net.wanrelay.core.udp.DirectUdpLegFactory;
 import net.wanrelay.core.udp.UdpLeg;
-import net.wanrelay.core.trunk.TrunkUdpLegFactory;
 
 /**
  * The TPROXY target of intercepted UDP: a datagram socket with IP_TRANSPARENT and
@@ -109,8 +108,8 @@ final class TransparentUdpListener implements AutoCloseable {
     }
   }
 
-  /** The real sockets of a flow: client sockets and pass-through legs transparent, trunk legs on the link. */
-  static final class KernelSockets implements InterceptFlows.ClientSockets, InterceptFlows.Legs {
+  /** The real sockets of a flow: its client socket and its pass-through leg, both transparent. */
+  static final class KernelSockets implements InterceptFlows.ClientSockets, InterceptFlows.PassThroughLegs {
     private final Transport transport;
     private final boolean transparentSource;
 
@@ -164,13 +163,8 @@ final class TransparentUdpListener implements AutoCloseable {
     }
 
     @Override
-    public UdpLeg passThrough(EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies) {
+    public UdpLeg open(EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies) {
       return new DirectUdpLegFactory(transport, transparentSource).open(loop, key.client(), key.server(), replies);
-    }
-
-    @Override
-    public UdpLeg trunk(net.wanrelay.channel.PeerLink link, EventLoop loop, FlowTable.Key key, UdpLeg.Replies replies) {
-      return new TrunkUdpLegFactory(link).open(loop, key.client(), key.server(), replies);
     }
   }
 }

@@ -55,7 +55,12 @@ class TransparentConfigTest {
   void rolesComeFromInterceptPortsAndTheTrunkListener() throws Exception {
     assertThat(KernelRulesFromConfig.roles(parse(CP))).containsExactly(Role.CP);
     assertThat(KernelRulesFromConfig.roles(parse(SP))).containsExactly(Role.SP);
-    assertThatThrownBy(() -> KernelRulesFromConfig.roles(parse("node: { id: x }\nintercept: { udp-ports: [53] }\n")))
+    RelayConfig udpOnly = parse("node: { id: x }\nintercept: { udp-ports: [53] }\n");
+    assertThat(KernelRulesFromConfig.roles(udpOnly)).containsExactly(Role.CP);
+    assertThat(KernelRulesWriter.build(KernelRulesFromConfig.params(udpOnly)).print())
+        .contains("udp dport { 53 } tproxy to :7777").contains("meta l4proto udp socket transparent 1")
+        .contains("--mark 0x77").doesNotContain("tcp dport");
+    assertThatThrownBy(() -> KernelRulesFromConfig.roles(parse("node: { id: x }\nintercept: { tcp-ports: [] }\n")))
         .hasMessageContaining("neither client-side");
   }
 
