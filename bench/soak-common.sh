@@ -98,6 +98,10 @@ metric_sum() { # metric_sum ADMIN_PORT REGEX
 # measure PID ADMIN_PORT : full GC, then "heap_used direct_used fds rss" (bytes, bytes, count, bytes)
 measure() {
   local pid="$1" admin="$2"
+  # Twice: objects freed through cleaners or reference queues (sockets, direct buffers) go only
+  # on the second collection.
+  jcmd "$pid" GC.run >/dev/null 2>&1
+  sleep 1
   jcmd "$pid" GC.run >/dev/null 2>&1
   sleep 1
   local heap direct fds rss

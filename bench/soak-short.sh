@@ -103,8 +103,8 @@ echo "CP sessions by outcome: $(ns curl -fs "http://127.0.0.1:$CP_ADMIN/metrics"
 row() { # row NAME h0 d0 f0 r0 h1 d1 f1 r1
   awk -v n="$1" -v h0="$2" -v d0="$3" -v f0="$4" -v r0="$5" -v h1="$6" -v d1="$7" -v f1="$8" -v r1="$9" 'BEGIN {
     m0 = h0 + d0; m1 = h1 + d1; dm = (m1 - m0) / m0 * 100; df = (f1 - f0) / f0 * 100
-    printf "%-3s | %7.1f MiB -> %7.1f MiB (%+.1f %%) | %5d -> %5d (%+.1f %%) | rss %6.1f -> %6.1f MiB | %s\n",
-      n, m0 / 1048576, m1 / 1048576, dm, f0, f1, df, r0 / 1048576, r1 / 1048576,
+    printf "%-3s | %7.1f MiB -> %7.1f MiB (%+.1f %%; heap %.1f -> %.1f, direct %.1f -> %.1f) | %5d -> %5d (%+.1f %%) | rss %6.1f -> %6.1f MiB | %s\n",
+      n, m0 / 1048576, m1 / 1048576, dm, h0 / 1048576, h1 / 1048576, d0 / 1048576, d1 / 1048576, f0, f1, df, r0 / 1048576, r1 / 1048576,
       (dm <= 5 && dm >= -5 && df <= 5 && df >= -5) ? "within 5 %: met" : "MISSED" }'
 }
 echo "relay | heap+direct after GC, start -> end | open files start -> end | rss | target"
