@@ -93,7 +93,9 @@ public final class Relay implements AutoCloseable {
 
   public Relay start() throws Exception {
     boss = transport.newGroup(1);
-    workers = transport.newGroup(0);
+    // One event loop per core, as proxies usually run: more loops than cores only add thread
+    // switches, and trunk connections are spread over these loops (see PeerLink).
+    workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
     try {
       admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> started && !draining);
       admin.start(transport, boss);

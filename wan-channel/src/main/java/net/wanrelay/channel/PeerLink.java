@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The CP side of one configured peer: keeps {@link PeerSpec#connections()} authenticated trunk
  * connections up (reconnecting with exponential backoff and jitter), spreads new streams over
- * them (fewest active streams first) and bridges local sockets and UDP flows onto streams.
- * Thread-safe.
+ * them and bridges local sockets and UDP flows onto streams. Connection {@code i} lives on event
+ * loop {@code i} of the node's group, and a client socket's stream prefers the connection on the
+ * socket's own loop: the bridge then runs without a thread hop per event. Thread-safe.
  */
 public final class PeerLink {
   private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
@@ -33,12 +34,14 @@ public final class PeerLink {
   private final PeerSpec spec;
   private final TrunkMetrics.Peer metrics;
   private final Slot[] slots;
+  private final List<EventLoop> loops = new ArrayList<>();
   private volatile boolean stopped;
 
   PeerLink(TrunkNode node, PeerSpec spec) {
     this.node = node;
     this.spec = spec;
     this.metrics = node.metrics().peer(spec.name());
+    node.group().forEach(e -> loops.add((EventLoop) e));
     this.slots = new Slot[spec.connections()];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = new Slot(i);
@@ -90,7 +93,7 @@ public final class PeerLink {
    * Data the client sent is forwarded at once (0-RTT).
    */
   public Future<TrunkStream> openTcp(Channel client, InetSocketAddress destination, InetSocketAddress source) {
-    TrunkConnection conn = pick();
+    TrunkConnection conn = pick(client.eventLoop());
     EventLoop loop = conn != null ? conn.eventLoop() : client.eventLoop();
     Promise<TrunkStream> opened = loop.newPromise();
     TcpStreamBridge bridge = TcpStreamBridge.prepare(client, loop, opened);
@@ -130,6 +133,25 @@ public final class PeerLink {
       }
     });
     return p;
+  }
+
+  /**
+   * The usable connection on {@code preferred} unless it carries far more streams than the least
+   * loaded one (then that one): a same-loop stream costs no thread hop per event.
+   */
+  TrunkConnection pick(EventLoop preferred) {
+    TrunkConnection least = pick();
+    if (least == null || least.eventLoop() == preferred) {
+      return least;
+    }
+    int slack = 2 * least.activeStreams() + 64;
+    for (Slot s : slots) {
+      TrunkConnection c = s.conn;
+      if (c != null && c.eventLoop() == preferred && c.isUsable() && c.activeStreams() <= slack) {
+        return c;
+      }
+    }
+    return least;
   }
 
   /** The usable connection with the fewest streams (racy read; a heuristic is enough). */
@@ -180,7 +202,7 @@ public final class PeerLink {
       if (stopped) {
         return;
       }
-      Bootstrap b = new Bootstrap().group(node.group())
+      Bootstrap b = new Bootstrap().group(loops.get(index % loops.size()))
           .channel(Transports.socketChannel(node.group()))
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) node.settings().connectTimeout.toMillis())
           .handler(node.trunkInitializer(true, spec.key(), spec.name(), this::authenticated));

@@ -133,9 +133,6 @@ public final class TcpStreamBridge implements StreamListener {
     if (stream != null && !stream.isClosed()) {
       stream.shutdownOutput();
     }
-    if (outputShutdown) {
-      socket.close();
-    }
   }
 
   private void onSocketClosed() {
@@ -199,13 +196,25 @@ public final class TcpStreamBridge implements StreamListener {
 
   private void shutdownSocketOutput() {
     if (socket instanceof DuplexChannel d && socket.isActive()) {
-      d.shutdownOutput().addListener(f -> run(() -> {
-        outputShutdown = true;
-        if (socketInputDone) {
-          socket.close();
-        }
-      }));
+      d.shutdownOutput().addListener(f -> {
+        // On the socket's loop. The stream loop learns of it first (its task queue is FIFO, so
+        // this runs before the close's onSocketClosed and the close counts as orderly).
+        run(() -> outputShutdown = true);
+        closeIfBothDirectionsEnded(d);
+      });
     } else {
+      socket.close();
+    }
+  }
+
+  /**
+   * Closes the socket on its own loop as soon as both directions have ended. A socket shut down
+   * both ways reports EPOLLHUP on every epoll_wait (it cannot be masked, and Netty registers
+   * level-triggered) until it is closed: a close that first hopped to the stream's loop and
+   * back kept the socket's loop spinning for hundreds of wake-ups per session.
+   */
+  private void closeIfBothDirectionsEnded(DuplexChannel d) {
+    if (d.isInputShutdown() && d.isOutputShutdown()) {
       socket.close();
     }
   }
@@ -259,6 +268,9 @@ public final class TcpStreamBridge implements StreamListener {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
         run(TcpStreamBridge.this::onSocketFin);
+        if (ctx.channel() instanceof DuplexChannel d) {
+          closeIfBothDirectionsEnded(d);
+        }
       }
       ctx.fireUserEventTriggered(evt);
     }
