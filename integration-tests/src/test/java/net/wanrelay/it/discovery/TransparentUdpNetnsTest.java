@@ -169,6 +169,45 @@ class TransparentUdpNetnsTest {
     }
   }
 
+  /**
+   * An SP on the path, but the WAN strips unknown TCP options from SYNs: the probe reaches the
+   * server without its option, the SP does not take it and the server's closed TCP port answers
+   * RST. For the CP that is a path without an SP: NO_PEER, the flow passes through (the SP
+   * forwards it like any packet), intact, and the client never sees an error.
+   */
+  @Test
+  void aPathThatStripsTheProbeOptionPassesTheFlowThrough() throws Exception {
+    Path dir = DiscoveryBed.workDir("udp-stripped");
+    Path jar = DiscoveryBed.relayJar(dir);
+    try (Topology t = Topology.builder().build()) {
+      String server = t.address(Topology.SERVER);
+      String client = t.address(Topology.CLIENT);
+      String spWan = t.address(Topology.SPROXY, Topology.WAN);
+      String serverSubnet = server.substring(0, server.lastIndexOf('.')) + ".0/24";
+      t.wan().stripOptions(true);
+      try (UdpHashEcho srv = t.call(Topology.SERVER, () -> UdpHashEcho.bind(UDP_PORT))) {
+        NsProcess sp = DiscoveryBed.startRelay(t, Topology.SPROXY, jar, dir,
+            DiscoveryBed.spConfig(spWan + ":7800", serverSubnet));
+        NsProcess cp = DiscoveryBed.startRelay(t, Topology.CPROXY, jar, dir, cpConfig());
+        try {
+          Flow flow = Flow.run(t, new InetSocketAddress(server, UDP_PORT), 50, 5);
+          flow.assertIntact(srv);
+          String m = scrape(t, Topology.CPROXY);
+          assertThat(metric(m, "wanrelay_discovery_probes_total", "result=\"no_peer\"")).isEqualTo(1);
+          assertThat(metric(m, "wanrelay_pmt_entries", "state=\"peer\"")).isZero();
+          assertThat(metric(m, "wanrelay_udp_intercept_flows_total", UDP_PASS)).isEqualTo(1);
+          assertThat(t.wan().stats().get("c2s.stripped")).as("the emulator stripped the probe").isGreaterThanOrEqualTo(1);
+          assertThat(srv.sources(flow.clientPort).getAddress().getHostAddress()).isEqualTo(client);
+          assertThat(metric(scrape(t, Topology.SPROXY), "wanrelay_trunk_bytes_total", "direction=\"rx\""))
+              .as("nothing crossed a trunk").isZero();
+          DiscoveryBed.saveOutput(dir, "sp", sp);
+        } finally {
+          DiscoveryBed.saveOutput(dir, "cp", cp);
+        }
+      }
+    }
+  }
+
   /** One client flow: numbered random datagrams sent one at a time, each answered by the server. */
   static final class Flow {
     final int clientPort;
