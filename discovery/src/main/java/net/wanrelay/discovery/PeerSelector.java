@@ -1,38 +1,38 @@
 package net.wanrelay.discovery;
 
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Predicate;
+import net.wanrelay.discovery.selection.HashRing;
 
 /**
  * Orders the SPs of a probe response (a cluster) for one session: PRIMARY_FIRST keeps the SP's
- * own preference order; CONSISTENT_HASH uses rendezvous hashing of (client address, server), so
- * the same client/server pair lands on the same SP and only the sessions of a removed SP move.
- * Unhealthy SPs go last, in the same order, as a fallback.
+ * own preference order; CONSISTENT_HASH walks a {@link HashRing} (virtual nodes) from the hash of
+ * (client address, server address:port), so the same client/server pair lands on the same SP and
+ * removing an SP moves only the pairs it owned. Unhealthy SPs go last, in the same order, as a
+ * fallback. Thread-safe; the ring of the last peer list is kept (lists rarely change).
  */
 public final class PeerSelector {
   public enum Policy { PRIMARY_FIRST, CONSISTENT_HASH }
 
   private final Policy policy;
+  private volatile HashRing<InetSocketAddress> ring;
 
   public PeerSelector(Policy policy) {
     this.policy = policy;
   }
 
+  /** The hash key of a session: client IP (not its port) and the server's address and port. */
+  public static String sessionKey(InetSocketAddress client, InetSocketAddress server) {
+    return (client == null ? "" : host(client)) + "|" + host(server) + ":" + server.getPort();
+  }
+
   /** The peers in the order to try them for this session. */
   public List<InetSocketAddress> order(List<InetSocketAddress> peers, InetSocketAddress client,
       InetSocketAddress server, Predicate<InetSocketAddress> healthy) {
-    List<InetSocketAddress> ordered = new ArrayList<>(peers);
-    if (policy == Policy.CONSISTENT_HASH) {
-      String session = (client == null ? "" : client.getAddress().getHostAddress()) + "|"
-          + server.getAddress().getHostAddress() + ":" + server.getPort();
-      ordered.sort(Comparator.comparingLong((InetSocketAddress p) -> weight(session, p)).reversed()
-          .thenComparing(InetSocketAddress::toString));
-    }
+    List<InetSocketAddress> ordered = policy == Policy.CONSISTENT_HASH
+        ? ringFor(peers).order(sessionKey(client, server)) : new ArrayList<>(peers);
     List<InetSocketAddress> out = new ArrayList<>(ordered.size());
     ordered.stream().filter(healthy).forEach(out::add);
     ordered.stream().filter(healthy.negate()).forEach(out::add);
@@ -46,21 +46,24 @@ public final class PeerSelector {
     return o.isEmpty() ? null : o.get(0);
   }
 
-  /** A 64-bit mix (FNV-1a then a finalizer) of session and peer: stable across runs and JVMs. */
-  static long weight(String session, InetSocketAddress peer) {
-    byte[] a = session.getBytes(StandardCharsets.UTF_8);
-    byte[] ip = peer.getAddress().getAddress();
-    ByteBuffer b = ByteBuffer.allocate(a.length + ip.length + 4).put(a).put(ip).putInt(peer.getPort());
-    long h = 0xcbf29ce484222325L;
-    for (byte x : b.array()) {
-      h ^= x & 0xff;
-      h *= 0x100000001b3L;
+  private HashRing<InetSocketAddress> ringFor(List<InetSocketAddress> peers) {
+    HashRing<InetSocketAddress> r = ring;
+    if (r == null || !sameMembers(r.members(), peers)) {
+      r = new HashRing<>(List.copyOf(new java.util.LinkedHashSet<>(peers)), PeerSelector::id);
+      ring = r;
     }
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    h ^= h >>> 33;
-    return h;
+    return r;
+  }
+
+  private static boolean sameMembers(List<InetSocketAddress> a, List<InetSocketAddress> b) {
+    return a.size() == b.size() && a.containsAll(b);
+  }
+
+  private static String id(InetSocketAddress p) {
+    return host(p) + ":" + p.getPort();
+  }
+
+  private static String host(InetSocketAddress a) {
+    return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
   }
 }
