@@ -81,6 +81,18 @@ public final class TcpStreamBridge implements StreamListener {
     return bridge;
   }
 
+  /**
+   * Bridges {@code socket} to a stream that is already open (OPEN_ACK received), e.g. the winner
+   * of a race of OPENs. Call on the stream's event loop, before any further event of the stream
+   * is handled: from then on the stream's events go to the bridge, and the socket is read.
+   */
+  public static void adopt(Channel socket, TrunkStream stream) {
+    assert stream.eventLoop().inEventLoop();
+    TcpStreamBridge bridge = prepare(socket, stream.eventLoop(), null);
+    stream.listener(bridge);
+    bridge.attach(stream);
+  }
+
   /** Binds the stream (on its loop) and starts reading the socket. */
   void attach(TrunkStream s) {
     assert loop.inEventLoop();

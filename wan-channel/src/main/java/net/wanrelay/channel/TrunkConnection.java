@@ -142,7 +142,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     int codec = outboundCodec(request.compressionCodec() != 0 || request.protocol() == StreamProtocol.TCP);
     boolean tcp = request.protocol() == StreamProtocol.TCP;
     OpenRequest wire = new OpenRequest(request.protocol(), request.destination(), request.source(),
-        tcp ? codec : 0, tcp && dedupOffered());
+        tcp ? codec : 0, tcp && dedupOffered(), request.race());
     int id = nextLocalId;
     nextLocalId += 2;
     TrunkStream s = new TrunkStream(this, id, wire, true, listener, remoteHello.initialWindow(),

@@ -87,8 +87,9 @@ public final class TrunkNode {
     CompressionMetrics cm = new CompressionMetrics();
     this.decompressor = new Decompressor(cm);
     this.dedup = b.dedup != null && b.dedup.enabled() ? new DedupPeers(b.dedup, b.registry) : null;
-    this.acceptor = b.acceptor != null ? b.acceptor
+    StreamAcceptor a = b.acceptor != null ? b.acceptor
         : allow.isEmpty() ? null : new ServerLegAcceptor(settings, allow, b.resolver, metrics);
+    this.acceptor = a != null && b.acceptorWrapper != null ? b.acceptorWrapper.apply(a) : a;
     for (PeerSpec p : b.peers) {
       if (links.put(p.name(), new PeerLink(this, p)) != null) {
         throw new IllegalArgumentException("duplicate peer " + p.name());
@@ -242,6 +243,7 @@ public final class TrunkNode {
     private CompressionSettings compression = CompressionSettings.OFF;
     private DestinationResolver resolver = DestinationResolver.IDENTITY;
     private StreamAcceptor acceptor;
+    private java.util.function.UnaryOperator<StreamAcceptor> acceptorWrapper;
     private TrunkTls tls;
     private DedupSettings dedup;
 
@@ -275,6 +277,8 @@ public final class TrunkNode {
     public Builder dedup(DedupSettings v) { dedup = v; return this; }
     /** Replaces the default SP acceptor (server legs + allow-list) entirely, e.g. in tests. */
     public Builder streamAcceptor(StreamAcceptor v) { acceptor = v; return this; }
+    /** Wraps the acceptor (default or given), e.g. to admit streams against a session limit first. */
+    public Builder wrapAcceptor(java.util.function.UnaryOperator<StreamAcceptor> v) { acceptorWrapper = v; return this; }
 
     public TrunkNode build() {
       if (nodeId == null || nodeId.isEmpty() || nodeId.getBytes(StandardCharsets.UTF_8).length > Hello.MAX_NODE_ID) {

@@ -60,6 +60,7 @@ public final class TrunkStream {
   private ArrayDeque<Object> held;
 
   private long lastActivityNanos;
+  private Runnable whenClosed;
 
   TrunkStream(TrunkConnection connection, int id, OpenRequest request, boolean local,
       StreamListener listener, long sendCredit, int recvWindow, AdaptiveCompressor compressor) {
@@ -138,6 +139,39 @@ public final class TrunkStream {
     listener = l;
     connection.writeFrame(new Frame(FrameType.OPEN_ACK, id));
     deliverHeld();
+  }
+
+  /**
+   * SP side: forget a peer-opened stream without answering it (a raced OPEN at the session
+   * limit). The CP's race timeout, or its RST once another SP won, ends the stream there; late
+   * frames for it are ignored here like those of any stream that already ended.
+   */
+  public void ignore() {
+    assert eventLoop().inEventLoop();
+    if (state != State.OPENING || local) {
+      throw new IllegalStateException("stream " + id + " is not an unanswered incoming OPEN");
+    }
+    close();
+  }
+
+  /** Runs {@code r} once when the stream closes, however it ends (at once if it already has). */
+  public void whenClosed(Runnable r) {
+    assert eventLoop().inEventLoop();
+    if (state == State.CLOSED) {
+      r.run();
+      return;
+    }
+    Runnable before = whenClosed;
+    whenClosed = before == null ? r : () -> {
+      before.run();
+      r.run();
+    };
+  }
+
+  /** Hands this stream's events to another listener (a race winner's socket bridge). */
+  void listener(StreamListener l) {
+    assert eventLoop().inEventLoop();
+    listener = l;
   }
 
   /** SP side: refuse a peer-opened stream with a reason. */
@@ -597,6 +631,11 @@ public final class TrunkStream {
     recvConsumed = recvReceived;
     connection.releaseWindow(recvWindow - connection.settings().initialWindow);
     connection.streamClosed(this);
+    if (whenClosed != null) {
+      Runnable r = whenClosed;
+      whenClosed = null;
+      r.run();
+    }
   }
 
   @Override

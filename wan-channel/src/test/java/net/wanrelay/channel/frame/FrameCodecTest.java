@@ -102,6 +102,28 @@ class FrameCodecTest {
   }
 
   @Test
+  void raceOptionRoundTripsAndIsSkippableByOlderReaders() {
+    OpenRequest open = new OpenRequest(StreamProtocol.TCP, InetSocketAddress.createUnresolved("files", 445), null, 0).raced();
+    ByteBuf b = open.encode(A);
+    try {
+      int end = b.writerIndex();
+      assertThat((int) b.getUnsignedByte(end - 2)).isEqualTo(OpenRequest.OPT_RACE);
+      assertThat(OpenRequest.OPT_RACE).as("not critical: an SP without race support skips it").isLessThan(128);
+      OpenRequest back = OpenRequest.decode(b);
+      assertThat(back.race()).isTrue();
+      assertThat(back.withDestination(InetSocketAddress.createUnresolved("x", 1)).race()).isTrue();
+    } finally {
+      b.release();
+    }
+    ByteBuf plain = new OpenRequest(StreamProtocol.TCP, InetSocketAddress.createUnresolved("files", 445), null, 0).encode(A);
+    try {
+      assertThat(OpenRequest.decode(plain).race()).isFalse();
+    } finally {
+      plain.release();
+    }
+  }
+
+  @Test
   void dedupOptionRoundTripsAsACriticalEmptyOption() {
     OpenRequest open = new OpenRequest(StreamProtocol.TCP, InetSocketAddress.createUnresolved("files", 445), null, 1, true);
     ByteBuf b = open.encode(A);
