@@ -8,7 +8,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.Optional;
 import net.wanrelay.channel.DedupSettings;
+import net.wanrelay.channel.PeerLink;
 import net.wanrelay.channel.PeerSpec;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import net.wanrelay.core.config.PeerGroupConfig;
+import net.wanrelay.core.peers.PeerGroup;
+import net.wanrelay.core.peers.PeerMetrics;
+import net.wanrelay.core.peers.RaceTcpLegFactory;
+import net.wanrelay.core.peers.SpAdmission;
 import net.wanrelay.channel.TrunkNode;
 import net.wanrelay.core.admin.AdminServer;
 import net.wanrelay.core.config.RelayConfig.PeerConfig;
@@ -62,6 +70,8 @@ public final class Relay implements AutoCloseable {
   private TransparentMode transparent;
   private Upstreams upstreams;
   private PeerMappingTable pmt;
+  private PeerMetrics peerMetrics;
+  private final Map<String, PeerGroup> peerGroups = new LinkedHashMap<>();
   private volatile boolean draining;
   /** Set once every listener is bound: /healthz answers 200 only from then on (readiness). */
   private volatile boolean started;
@@ -100,8 +110,12 @@ public final class Relay implements AutoCloseable {
       admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> started && !draining);
       admin.start(transport, boss);
       upstreams = Upstreams.start(new UpstreamContext(config, transport, workers, metrics, admin));
+      peerMetrics = new PeerMetrics(metrics.registry());
       if (config.trunk().isPresent()) {
         trunk = startTrunk(config.trunk().get());
+        for (PeerGroupConfig g : config.peerGroups().values()) {
+          peerGroups.put(g.name(), new PeerGroup(g, g.peers().stream().map(trunk::link).toList()));
+        }
       }
       for (ListenerConfig l : config.listeners()) {
         startListener(l);
@@ -140,6 +154,10 @@ public final class Relay implements AutoCloseable {
     t.dedup().filter(d -> d.enabled()).ifPresent(d -> b.dedup(DedupSettings.builder()
         .store(d.store().orElse(null)).diskBytes(d.maxSize()).memoryBytes(d.memory()).build()));
     t.key().ifPresent(b::serverKey);
+    // SP: OPEN destinations through trunk.destinations / pools / the divert map; TCP streams
+    // count against limits.max-sessions (raced OPENs at the limit get no answer).
+    b.destinationResolver(upstreams.spDestinations(t.destinations()));
+    b.wrapAcceptor(a -> new SpAdmission(a, limiter, metrics, peerMetrics));
     for (PeerConfig p : t.peers()) {
       b.peer(new PeerSpec(p.name(), p.address().host(), p.address().port(), p.key(), p.connections()));
     }
@@ -189,6 +207,11 @@ public final class Relay implements AutoCloseable {
         log.warn("trunk: peer {} is not up yet; its sessions are reset until it is", l.name()));
   }
 
+  /** The peer groups of {@code peer-groups:}, by name (empty without a trunk). */
+  public Map<String, PeerGroup> peerGroups() {
+    return peerGroups;
+  }
+
   public Optional<TrunkNode> trunk() {
     return Optional.ofNullable(trunk);
   }
@@ -221,12 +244,31 @@ public final class Relay implements AutoCloseable {
     if (via.kind() == Via.Kind.DIRECT) {
       return new DirectLegFactory(transport, metrics, config.limits().connectTimeout(), config.limits().idleTimeout());
     }
+    if (via.kind() == Via.Kind.GROUP) {
+      PeerGroup g = peerGroups.get(via.peer());
+      if (g.config().policy() == PeerGroupConfig.Policy.RACE) {
+        return new RaceTcpLegFactory(g, metrics, peerMetrics, config.limits().idleTimeout());
+      }
+      return new TrunkTcpLegFactory(session -> {
+        PeerLink link = g.choose((InetSocketAddress) session.client().remoteAddress(), session.target());
+        peerMetrics.chosen(g.name(), link.name());
+        return link;
+      }, metrics, peerMetrics, config.limits().idleTimeout());
+    }
     return new TrunkTcpLegFactory(trunk.link(via.peer()), metrics, config.limits().idleTimeout());
   }
 
   private UdpLegFactory udpLegs(Via via) {
     if (via.kind() == Via.Kind.DIRECT) {
       return new DirectUdpLegFactory(transport);
+    }
+    if (via.kind() == Via.Kind.GROUP) {
+      PeerGroup g = peerGroups.get(via.peer());
+      return new TrunkUdpLegFactory((client, target) -> {
+        PeerLink link = g.choose(client, target);
+        peerMetrics.chosen(g.name(), link.name());
+        return link;
+      });
     }
     return new TrunkUdpLegFactory(trunk.link(via.peer()));
   }

@@ -13,4 +13,13 @@ public interface DestinationResolver {
   DestinationResolver IDENTITY = (request, peer) -> request.destination();
 
   InetSocketAddress resolve(OpenRequest request, String peerNodeId);
+
+  /**
+   * The form {@link ServerLegAcceptor} calls: like {@link #resolve(OpenRequest, String)}, with the
+   * stream at hand for resolvers that follow it (e.g. count a pool member's open sessions until
+   * {@link TrunkStream#whenClosed}).
+   */
+  default InetSocketAddress resolve(TrunkStream stream) {
+    return resolve(stream.request(), stream.connection().peerNodeId());
+  }
 }

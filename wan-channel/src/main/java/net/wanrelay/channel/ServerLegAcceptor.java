@@ -48,8 +48,7 @@ public final class ServerLegAcceptor implements StreamAcceptor {
 
   @Override
   public void onOpen(TrunkStream stream) {
-    String peer = stream.connection().peerNodeId();
-    InetSocketAddress dst = resolver.resolve(stream.request(), peer);
+    InetSocketAddress dst = resolver.resolve(stream);
     if (dst == null) {
       deny(stream, "no route for " + stream.request().destination());
       return;

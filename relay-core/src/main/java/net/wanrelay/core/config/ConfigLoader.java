@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import net.wanrelay.core.config.RelayConfig.DedupConfig;
+import net.wanrelay.core.config.RelayConfig.DestinationMapping;
 import net.wanrelay.core.config.RelayConfig.DiscoveryConfig;
 import net.wanrelay.core.config.RelayConfig.InterceptConfig;
 import net.wanrelay.core.config.RelayConfig.LimitsConfig;
@@ -66,13 +67,14 @@ public final class ConfigLoader {
     ConfigSection top = new ConfigSection(fileName, "", root);
     NodeConfig node = node(top.optionalSection("node"), baseDir);
     LimitsConfig limits = limits(top.optionalSection("limits"));
-    Optional<TrunkConfig> trunk = trunk(top.optionalSection("trunk"), baseDir);
     Map<String, PoolConfig> pools = PoolsSection.read(top.optionalSection("pools"));
-    List<ListenerConfig> listeners = listeners(top, trunk, pools);
+    Optional<TrunkConfig> trunk = trunk(top.optionalSection("trunk"), baseDir, pools);
+    Map<String, PeerGroupConfig> groups = PeerGroupsSection.read(top.optionalSection("peer-groups"), trunk);
+    List<ListenerConfig> listeners = listeners(top, trunk, pools, groups);
     Optional<InterceptConfig> intercept = intercept(top.optionalSection("intercept"), trunk);
     DiscoveryConfig discovery = discovery(top.optionalSection("discovery"));
     top.finish();
-    return new RelayConfig(node, listeners, trunk, limits, intercept, discovery, pools);
+    return new RelayConfig(node, listeners, trunk, limits, intercept, discovery, pools, groups);
   }
 
   private static Node compose(String fileName, Reader reader) throws ConfigException {
@@ -151,7 +153,8 @@ public final class ConfigLoader {
     return d;
   }
 
-  private static Optional<TrunkConfig> trunk(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {
+  private static Optional<TrunkConfig> trunk(Optional<ConfigSection> maybe, Path baseDir,
+      Map<String, PoolConfig> pools) throws ConfigException {
     if (maybe.isEmpty()) {
       return Optional.empty();
     }
@@ -187,8 +190,39 @@ public final class ConfigLoader {
       throw s.error("compression", "'" + compression + "' is not one of off, lz4, zstd, adaptive");
     }
     Optional<DedupConfig> dedup = dedup(s.optionalSection("dedup"), baseDir);
+    List<DestinationMapping> destinations = destinations(s, listen.isPresent(), pools);
     s.finish();
-    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression, dedup));
+    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression, dedup, destinations));
+  }
+
+  /** {@code trunk.destinations}: SP rewrites of OPEN destinations, to an address or a pool. */
+  private static List<DestinationMapping> destinations(ConfigSection trunk, boolean listens,
+      Map<String, PoolConfig> pools) throws ConfigException {
+    List<DestinationMapping> result = new ArrayList<>();
+    Set<String> matches = new HashSet<>();
+    for (ConfigSection d : trunk.sections("destinations")) {
+      if (!listens) {
+        throw d.error((String) null, "destinations rewrite OPENs from peers: they need trunk.listen");
+      }
+      HostPort match = d.required("match", HostPort::parse);
+      if (!matches.add(match.toString())) {
+        throw d.error("match", "duplicate destination " + match);
+      }
+      String target = d.string("target");
+      DestinationMapping m;
+      if (target.startsWith("pool:")) {
+        String pool = target.substring(5);
+        if (!pools.containsKey(pool)) {
+          throw d.error("target", "no pool named '" + pool + "' (define it under pools)");
+        }
+        m = new DestinationMapping(match, null, pool);
+      } else {
+        m = new DestinationMapping(match, d.required("target", HostPort::parse), null);
+      }
+      d.finish();
+      result.add(m);
+    }
+    return result;
   }
 
   private static Optional<DedupConfig> dedup(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {
@@ -288,7 +322,7 @@ public final class ConfigLoader {
   }
 
   private static List<ListenerConfig> listeners(ConfigSection top, Optional<TrunkConfig> trunk,
-      Map<String, PoolConfig> pools) throws ConfigException {
+      Map<String, PoolConfig> pools, Map<String, PeerGroupConfig> groups) throws ConfigException {
     List<ListenerConfig> result = new ArrayList<>();
     Map<String, String> byName = new HashMap<>();
     Map<String, String> byAddress = new HashMap<>();
@@ -319,6 +353,18 @@ public final class ConfigLoader {
       if (via.kind() == Via.Kind.PEER
           && trunk.map(t -> t.peers().stream().noneMatch(p -> p.name().equals(via.peer()))).orElse(true)) {
         throw l.error("via", "no trunk peer named '" + via.peer() + "' (define it under trunk.peers)");
+      }
+      if (via.kind() == Via.Kind.GROUP) {
+        PeerGroupConfig g = groups.get(via.peer());
+        if (g == null) {
+          throw l.error("via", "no peer group named '" + via.peer() + "' (define it under peer-groups)");
+        }
+        if (g.policy() == PeerGroupConfig.Policy.RACE && protocol == Protocol.UDP) {
+          throw l.error("via", "peer group '" + g.name() + "' races OPENs, which is for tcp listeners only");
+        }
+        if (pool != null) {
+          throw l.error("target", "a pool target is chosen on this relay; it cannot also go via a peer group");
+        }
       }
       l.finish();
       result.add(new ListenerConfig(name, protocol, listen, target, pool, via));
@@ -440,9 +486,12 @@ public final class ConfigLoader {
     if (text.startsWith("peer:") && text.length() > 5) {
       return new Via(Via.Kind.PEER, text.substring(5));
     }
+    if (text.startsWith("group:") && text.length() > 6) {
+      return new Via(Via.Kind.GROUP, text.substring(6));
+    }
     if (text.equals("auto")) {
       throw new IllegalArgumentException("'auto' needs discovery, which explicit listeners do not support yet; use direct or peer:NAME");
     }
-    throw new IllegalArgumentException("'" + text + "' is not direct or peer:NAME");
+    throw new IllegalArgumentException("'" + text + "' is not direct, peer:NAME or group:NAME");
   }
 }

@@ -12,16 +12,20 @@ public record RelayConfig(
     LimitsConfig limits,
     Optional<InterceptConfig> intercept,
     DiscoveryConfig discovery,
-    java.util.Map<String, PoolConfig> pools) {
+    java.util.Map<String, PoolConfig> pools,
+    java.util.Map<String, PeerGroupConfig> peerGroups) {
 
   public enum Protocol { TCP, UDP }
 
   /** Node identity and the admin endpoint. */
   public record NodeConfig(String id, HostPort admin, Optional<String> adminToken, Duration drainTimeout) {}
 
-  /** Where a listener's sessions go: straight to the target, or over the trunk to a named peer. */
+  /**
+   * Where a listener's sessions go: straight to the target, over the trunk to a named peer, or to
+   * one peer of a peer group ({@code peer} then names the group).
+   */
   public record Via(Kind kind, String peer) {
-    public enum Kind { DIRECT, PEER }
+    public enum Kind { DIRECT, PEER, GROUP }
 
     public static Via direct() {
       return new Via(Kind.DIRECT, null);
@@ -29,7 +33,7 @@ public record RelayConfig(
 
     @Override
     public String toString() {
-      return kind == Kind.DIRECT ? "direct" : "peer:" + peer;
+      return kind == Kind.DIRECT ? "direct" : (kind == Kind.GROUP ? "group:" : "peer:") + peer;
     }
   }
 
@@ -58,7 +62,18 @@ public record RelayConfig(
       List<PeerConfig> peers,
       String congestionControl,
       String compression,
-      Optional<DedupConfig> dedup) {}
+      Optional<DedupConfig> dedup,
+      List<DestinationMapping> destinations) {}
+
+  /**
+   * SP: an OPEN for {@code match} goes to {@code target}, or to a member of pool {@code pool}
+   * (exactly one of the two is set). The allow-list is checked on the result.
+   */
+  public record DestinationMapping(HostPort match, HostPort target, String pool) {
+    public String targetText() {
+      return pool != null ? "pool:" + pool : String.valueOf(target);
+    }
+  }
 
   /**
    * De-duplication on the trunk: a chunk store per peer under {@code store} (disk tier bounded by

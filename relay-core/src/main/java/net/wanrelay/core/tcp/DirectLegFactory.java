@@ -76,6 +76,7 @@ public final class DirectLegFactory implements TcpLegFactory {
       if (!f.isSuccess()) {
         String reason = reason(f.cause());
         metrics.connectFailure(Protocol.TCP, reason);
+        session.failure(reason);
         session.end(Outcome.CONNECT_FAILED);
         Sockets.reset(client);
         return;

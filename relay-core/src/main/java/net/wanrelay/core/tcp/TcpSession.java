@@ -24,6 +24,9 @@ public final class TcpSession {
   long bytesServerToClient;
   private final long openedNanos = System.nanoTime();
   private volatile long connectNanos = -1;
+  private volatile String peer;
+  private volatile String failure;
+  private volatile Outcome outcome;
 
   public TcpSession(Channel client, Route route, InetSocketAddress target, RelayMetrics metrics, SessionLimiter limiter) {
     this.client = client;
@@ -62,6 +65,29 @@ public final class TcpSession {
     }
   }
 
+  /** The trunk peer the session went over (null for other routes or before the choice). */
+  public String peer() {
+    return peer;
+  }
+
+  public void peer(String name) {
+    peer = name;
+  }
+
+  /** Why the far leg could not be set up (e.g. refused, race_timeout), or null. */
+  public String failure() {
+    return failure;
+  }
+
+  public void failure(String reason) {
+    failure = reason;
+  }
+
+  /** How the session ended, or null while open. */
+  public Outcome outcome() {
+    return outcome;
+  }
+
   /** Nanoseconds from accept to a ready server leg, or -1 while not connected. */
   public long connectNanos() {
     return connectNanos;
@@ -83,6 +109,7 @@ public final class TcpSession {
       return;
     }
     ended = true;
+    this.outcome = outcome;
     limiter.release();
     metrics.sessionClosed(Protocol.TCP, route, outcome);
   }

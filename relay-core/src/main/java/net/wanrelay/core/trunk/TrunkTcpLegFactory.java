@@ -5,34 +5,44 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import net.wanrelay.channel.PeerLink;
 import net.wanrelay.channel.TrunkOpenException;
 import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.metrics.RelayMetrics;
 import net.wanrelay.core.metrics.RelayMetrics.Outcome;
+import net.wanrelay.core.peers.PeerMetrics;
 import net.wanrelay.core.tcp.IdleCloser;
 import net.wanrelay.core.tcp.LanByteCounter;
 import net.wanrelay.core.tcp.TcpLegFactory;
 import net.wanrelay.core.tcp.TcpSession;
 
 /**
- * Carries a client TCP connection as a stream on the trunk to one peer. The trunk's own bridge
- * copies the bytes (credit-based backpressure, half-close, RST on OPEN_FAIL); this factory adds
- * the session's accounting and idle timeout around it.
+ * Carries a client TCP connection as a stream on the trunk to one peer (fixed, or chosen per
+ * session, e.g. by a peer group). The trunk's own bridge copies the bytes (credit-based
+ * backpressure, half-close, RST on OPEN_FAIL); this factory adds the session's accounting, idle
+ * timeout and record (peer, accept-to-OPEN_ACK latency, failure reason) around it.
  */
 public final class TrunkTcpLegFactory implements TcpLegFactory {
-  private final PeerLink link;
+  private final Function<TcpSession, PeerLink> chooser;
   private final RelayMetrics metrics;
+  private final PeerMetrics peerMetrics;
   private final Duration idleTimeout;
 
   public TrunkTcpLegFactory(PeerLink link, RelayMetrics metrics, Duration idleTimeout) {
-    this.link = link;
+    this(s -> link, metrics, new PeerMetrics(metrics.registry()), idleTimeout);
+  }
+
+  public TrunkTcpLegFactory(Function<TcpSession, PeerLink> chooser, RelayMetrics metrics, PeerMetrics peerMetrics,
+      Duration idleTimeout) {
+    this.chooser = chooser;
     this.metrics = metrics;
+    this.peerMetrics = peerMetrics;
     this.idleTimeout = idleTimeout;
   }
 
-  @Override
-  public void start(TcpSession session) {
+  /** Byte counters and the idle timeout on the client side of a trunk session. */
+  public static void instrument(TcpSession session, RelayMetrics metrics, Duration idleTimeout) {
     Channel client = session.client();
     client.pipeline().addFirst(new LanByteCounter(session,
         metrics.sessionBytes(Protocol.TCP, session.route(), true),
@@ -41,11 +51,25 @@ public final class TrunkTcpLegFactory implements TcpLegFactory {
       client.pipeline().addLast(new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
       client.pipeline().addLast(new IdleCloser(session));
     }
+  }
+
+  @Override
+  public void start(TcpSession session) {
+    Channel client = session.client();
+    instrument(session, metrics, idleTimeout);
+    PeerLink link = chooser.apply(session);
+    session.peer(link.name());
+    long started = System.nanoTime();
     InetSocketAddress source = (InetSocketAddress) client.remoteAddress();
     var opened = link.openTcp(client, session.target(), source);
     opened.addListener(f -> {
-      if (!f.isSuccess()) {
-        metrics.connectFailure(Protocol.TCP, reason(f.cause()));
+      if (f.isSuccess()) {
+        session.markConnected();
+        peerMetrics.trunkConnect(link.name()).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      } else {
+        String reason = reason(f.cause());
+        session.failure(reason);
+        metrics.connectFailure(Protocol.TCP, reason);
       }
     });
     // The bridge closes the client on every path (with a RST when the open failed).
@@ -53,7 +77,8 @@ public final class TrunkTcpLegFactory implements TcpLegFactory {
         opened.isSuccess() ? Outcome.COMPLETED : opened.isDone() ? Outcome.CONNECT_FAILED : Outcome.RESET));
   }
 
-  private static String reason(Throwable cause) {
+  /** Metric label of a failed OPEN: the OPEN_FAIL code, or trunk_error. */
+  public static String reason(Throwable cause) {
     if (cause instanceof TrunkOpenException e) {
       return e.code().name().toLowerCase(java.util.Locale.ROOT);
     }

@@ -4,22 +4,31 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.util.Locale;
+import java.util.function.BiFunction;
 import net.wanrelay.channel.PeerLink;
 import net.wanrelay.channel.UdpFlow;
 import net.wanrelay.channel.frame.ErrorCode;
 import net.wanrelay.core.udp.UdpLeg;
 import net.wanrelay.core.udp.UdpLegFactory;
 
-/** A UDP flow carried as DATAGRAM frames on the trunk; replies hop back to the listener's loop. */
+/**
+ * A UDP flow carried as DATAGRAM frames on the trunk to one peer (fixed, or chosen per flow from
+ * the client and target, e.g. by a peer group); replies hop back to the listener's loop.
+ */
 public final class TrunkUdpLegFactory implements UdpLegFactory {
-  private final PeerLink link;
+  private final BiFunction<InetSocketAddress, InetSocketAddress, PeerLink> chooser;
 
   public TrunkUdpLegFactory(PeerLink link) {
-    this.link = link;
+    this((client, target) -> link);
+  }
+
+  public TrunkUdpLegFactory(BiFunction<InetSocketAddress, InetSocketAddress, PeerLink> chooser) {
+    this.chooser = chooser;
   }
 
   @Override
   public UdpLeg open(EventLoop loop, InetSocketAddress client, InetSocketAddress target, UdpLeg.Replies replies) {
+    PeerLink link = chooser.apply(client, target);
     UdpFlow flow = link.openUdp(target, client, new UdpFlow.Receiver() {
       @Override
       public void onDatagram(UdpFlow f, ByteBuf datagram) {

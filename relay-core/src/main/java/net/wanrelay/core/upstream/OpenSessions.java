@@ -9,10 +9,13 @@ import net.wanrelay.core.tcp.TcpLegFactory;
 import net.wanrelay.core.tcp.TcpSession;
 
 /**
- * The open TCP sessions for the admin API: where each was meant to go, where it went, bytes and
- * connect latency. An entry leaves when the client channel closes.
+ * The TCP sessions for the admin API: where each was meant to go, where it went (and over which
+ * trunk peer), bytes, connect latency and why it failed. An entry leaves the open list when the
+ * client channel closes and is kept among the last {@link #RECENT} ended sessions.
  */
 final class OpenSessions {
+  static final int RECENT = 100;
+
   /** One open session; {@code actual} is filled in by a pool once it picked a member. */
   static final class Entry {
     final String listener;
@@ -21,6 +24,7 @@ final class OpenSessions {
     final long openedMillis = System.currentTimeMillis();
     final TcpSession session;
     volatile String actual;
+    volatile long closedMillis;
 
     Entry(String listener, InetSocketAddress client, String original, String actual, TcpSession session) {
       this.listener = listener;
@@ -32,6 +36,7 @@ final class OpenSessions {
   }
 
   private final ConcurrentMap<TcpSession, Entry> open = new ConcurrentHashMap<>();
+  private final java.util.ArrayDeque<Entry> recent = new java.util.ArrayDeque<>();
 
   /** Wraps a listener's leg factory so its sessions are listed. */
   TcpLegFactory tracking(String listener, String original, TcpLegFactory legs) {
@@ -39,7 +44,7 @@ final class OpenSessions {
       Entry e = new Entry(listener, (InetSocketAddress) session.client().remoteAddress(), original,
           session.target() == null ? null : text(session.target()), session);
       open.put(session, e);
-      session.client().closeFuture().addListener(f -> open.remove(session));
+      session.client().closeFuture().addListener(f -> ended(session));
       legs.start(session);
     };
   }
@@ -49,6 +54,29 @@ final class OpenSessions {
     Entry e = open.get(session);
     if (e != null) {
       e.actual = text(destination);
+    }
+  }
+
+  private void ended(TcpSession session) {
+    Entry e = open.remove(session);
+    if (e == null) {
+      return;
+    }
+    e.closedMillis = System.currentTimeMillis();
+    synchronized (recent) {
+      if (recent.size() == RECENT) {
+        recent.removeFirst();
+      }
+      recent.addLast(e);
+    }
+  }
+
+  /** The last ended sessions, newest first. */
+  List<Entry> recent() {
+    synchronized (recent) {
+      List<Entry> l = new ArrayList<>(recent);
+      java.util.Collections.reverse(l);
+      return l;
     }
   }
 

@@ -132,21 +132,35 @@ final class UpstreamApi {
   private String sessionList() {
     ArrayNode list = JSON.createArrayNode();
     for (OpenSessions.Entry e : sessions.first(MAX_SESSIONS_LISTED)) {
-      ObjectNode o = list.addObject();
-      o.put("listener", e.listener).put("client", OpenSessions.text(e.client));
-      o.put("original", e.original).put("actual", e.actual);
-      o.put("openedAtMillis", e.openedMillis);
-      o.put("bytesClientToServer", e.session.bytesClientToServer());
-      o.put("bytesServerToClient", e.session.bytesServerToClient());
-      long c = e.session.connectNanos();
-      if (c < 0) {
-        o.putNull("connectMillis");
-      } else {
-        o.put("connectMillis", Math.round(c / 1e3) / 1e3);
-      }
+      render(list.addObject(), e);
+    }
+    ArrayNode recent = JSON.createArrayNode();
+    for (OpenSessions.Entry e : sessions.recent()) {
+      ObjectNode o = recent.addObject();
+      render(o, e);
+      o.put("closedAtMillis", e.closedMillis);
+      var outcome = e.session.outcome();
+      o.put("outcome", outcome == null ? null : outcome.name().toLowerCase(java.util.Locale.ROOT));
     }
     ObjectNode out = JSON.createObjectNode().put("open", sessions.size()).put("listed", list.size());
     out.set("sessions", list);
+    out.set("recent", recent);
     return out.toString();
+  }
+
+  private static void render(ObjectNode o, OpenSessions.Entry e) {
+    o.put("listener", e.listener).put("client", OpenSessions.text(e.client));
+    o.put("original", e.original).put("actual", e.actual);
+    o.put("openedAtMillis", e.openedMillis);
+    o.put("bytesClientToServer", e.session.bytesClientToServer());
+    o.put("bytesServerToClient", e.session.bytesServerToClient());
+    long c = e.session.connectNanos();
+    if (c < 0) {
+      o.putNull("connectMillis");
+    } else {
+      o.put("connectMillis", Math.round(c / 1e3) / 1e3);
+    }
+    o.put("peer", e.session.peer());
+    o.put("failure", e.session.failure());
   }
 }

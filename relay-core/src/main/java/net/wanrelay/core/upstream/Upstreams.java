@@ -69,6 +69,12 @@ public final class Upstreams implements AutoCloseable {
     return sessions.tracking(listener, original, legs);
   }
 
+  /** SP: where OPENs from peers go ({@code trunk.destinations}, pools, the divert map). */
+  public net.wanrelay.channel.DestinationResolver spDestinations(
+      java.util.List<net.wanrelay.core.config.RelayConfig.DestinationMapping> mappings) {
+    return new SpDestinations(mappings, pools, divert, ctx.metrics());
+  }
+
   /** The destination a new session should use instead of {@code original} (divert map), or it. */
   public InetSocketAddress divert(InetSocketAddress original) {
     return divert.apply(original);
