@@ -69,7 +69,7 @@ public final class Relay implements AutoCloseable {
   private TrunkNode trunk;
   private TransparentMode transparent;
   private Upstreams upstreams;
-  private PeerMappingTable pmt;
+  private volatile PeerMappingTable pmt;
   private PeerMetrics peerMetrics;
   private final Map<String, PeerGroup> peerGroups = new LinkedHashMap<>();
   private volatile boolean draining;
@@ -161,7 +161,16 @@ public final class Relay implements AutoCloseable {
     for (PeerConfig p : t.peers()) {
       b.peer(new PeerSpec(p.name(), p.address().host(), p.address().port(), p.key(), p.connections()));
     }
-    TrunkNode node = b.build().start();
+    config.discovery().advertise().ifPresent(a -> b.advertise(a.resolve()));
+    TrunkNode node = b.build();
+    // A peer that came back from a new address (ANNOUNCE): its links already follow it; the PMT
+    // entries naming its old address move with it.
+    node.onPeerMoved((id, from, to) -> {
+      PeerMappingTable table = pmt;
+      int n = from == null || table == null ? 0 : table.repoint(from, to);
+      log.info("trunk: peer {} now at {} (was {}): {} PMT entries moved", id, to, from, n);
+    });
+    node.start();
     awaitPeers(node, Duration.ofSeconds(5));
     t.listen().ifPresent(l -> log.info("trunk: accepting peers on {}, allowed destinations {}", node.boundAddress(), t.allow()));
     for (PeerConfig p : t.peers()) {

@@ -36,12 +36,20 @@ public final class PeerLink {
   private final Slot[] slots;
   private final List<EventLoop> loops = new ArrayList<>();
   private volatile boolean stopped;
+  // Where the next connect goes: the configured host (a name is resolved again on every attempt)
+  // until the peer announces a new trunk address from a connection it made to us.
+  private volatile String host;
+  private volatile int port;
+  private volatile String peerNodeId;
+  private volatile InetSocketAddress lastRemote;
 
   PeerLink(TrunkNode node, PeerSpec spec) {
     this.node = node;
     this.spec = spec;
     this.metrics = node.metrics().peer(spec.name());
     node.group().forEach(e -> loops.add((EventLoop) e));
+    this.host = spec.host();
+    this.port = spec.port();
     this.slots = new Slot[spec.connections()];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = new Slot(i);
@@ -51,6 +59,33 @@ public final class PeerLink {
   public String name() { return spec.name(); }
   public PeerSpec spec() { return spec; }
   public TrunkMetrics.Peer metrics() { return metrics; }
+  /** The address connects go to now (the configured one until the peer announced another). */
+  public InetSocketAddress target() { return InetSocketAddress.createUnresolved(host, port); }
+  /** Node id of the peer on the last authenticated connection, or null before the first. */
+  public String peerNodeId() { return peerNodeId; }
+  /** Resolved address of the last authenticated connection, or null before the first. */
+  public InetSocketAddress lastRemoteAddress() { return lastRemote; }
+
+  /**
+   * The peer now accepts trunk connections at {@code address}: later connects go there. Slots that
+   * are down connect at once instead of waiting out their backoff; connections that are up stay.
+   * Returns false when the link already pointed there.
+   */
+  public boolean retarget(InetSocketAddress address) {
+    String h = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+    synchronized (this) {
+      if (h.equals(host) && address.getPort() == port) {
+        return false;
+      }
+      host = h;
+      port = address.getPort();
+    }
+    LOG.info("trunk {}: peer {} moved, connecting to {}:{} from now on", spec.name(), peerNodeId, h, address.getPort());
+    for (Slot s : slots) {
+      s.reconnectNow();
+    }
+    return true;
+  }
 
   /** True while at least one authenticated connection is up. */
   public boolean isUp() {
@@ -206,7 +241,7 @@ public final class PeerLink {
           .channel(Transports.socketChannel(node.group()))
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) node.settings().connectTimeout.toMillis())
           .handler(node.trunkInitializer(true, spec.key(), spec.name(), this::authenticated));
-      ChannelFuture f = b.connect(spec.host(), spec.port());
+      ChannelFuture f = b.connect(host, port);
       channel = f.channel();
       Channel ch = f.channel();
       f.addListener((ChannelFutureListener) cf -> {
@@ -225,6 +260,10 @@ public final class PeerLink {
       }
       failures = 0;
       conn = c;
+      peerNodeId = c.peerNodeId();
+      if (c.channel().remoteAddress() instanceof InetSocketAddress a) {
+        lastRemote = a;
+      }
       c.onGoAway(this::peerGoingAway);
       LOG.info("trunk {}#{}: up to {} ({})", spec.name(), index, c.peerNodeId(), c.channel().remoteAddress());
     }
@@ -271,6 +310,18 @@ public final class PeerLink {
           connect();
         }
       }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Down and waiting for a retry: connect now (a new target is worth trying at once). */
+    synchronized void reconnectNow() {
+      if (stopped || conn != null || channel != null && channel.isOpen()) {
+        return;
+      }
+      if (retry != null) {
+        retry.cancel(false);
+      }
+      failures = 0;
+      node.group().next().execute(this::connect);
     }
 
     synchronized void stop() {

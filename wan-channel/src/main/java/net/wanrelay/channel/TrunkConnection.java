@@ -54,6 +54,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
 
   private volatile ChannelHandlerContext ctx;
   private Consumer<TrunkConnection> onReady;
+  private java.util.function.BiConsumer<TrunkConnection, java.net.InetSocketAddress> onAnnounce;
   private final IntObjectHashMap<TrunkStream> streams = new IntObjectHashMap<>();
   private int nextLocalId;
   private int lastRemoteId;
@@ -154,6 +155,25 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     peer.streamsActive.incrementAndGet();
     writeFrame(new Frame(FrameType.OPEN, 0, id, wire.encode(alloc())));
     return s;
+  }
+
+  /**
+   * Tells the peer where this node accepts trunk connections (event loop only); skipped when the
+   * peer does not understand ANNOUNCE.
+   */
+  public void announce(java.net.InetSocketAddress trunkAddress) {
+    assert eventLoop().inEventLoop();
+    if (inactive || (remoteHello.capabilities() & Hello.CAP_ANNOUNCE) == 0) {
+      return;
+    }
+    ByteBuf b = alloc().buffer(19);
+    net.wanrelay.channel.frame.WireAddress.write(b, trunkAddress);
+    writeFrame(new Frame(FrameType.ANNOUNCE, 0, 0, b));
+  }
+
+  /** Called on the event loop with each trunk address the peer announces. */
+  void onAnnounce(java.util.function.BiConsumer<TrunkConnection, java.net.InetSocketAddress> listener) {
+    onAnnounce = listener;
   }
 
   /** Sends GOAWAY: the peer opens nothing more; the connection closes once its streams end. */
@@ -263,6 +283,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       }
       case PONG -> onPong(f.content());
       case GOAWAY -> onGoAwayFrame(f.content());
+      case ANNOUNCE -> onAnnounceFrame(f.content());
       case OPEN -> onOpen(f.streamId(), f.content());
       default -> onStreamFrame(f);
     }
@@ -375,6 +396,21 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       }
     }
     closeIfDrained();
+  }
+
+  private void onAnnounceFrame(ByteBuf p) {
+    java.net.InetSocketAddress a;
+    try {
+      a = net.wanrelay.channel.frame.WireAddress.read(p);
+    } catch (IndexOutOfBoundsException e) {
+      throw new ProtocolViolation("bad_announce", "truncated ANNOUNCE");
+    }
+    if (a == null || a.isUnresolved() || a.getPort() == 0 || a.getAddress().isAnyLocalAddress() || p.isReadable()) {
+      throw new ProtocolViolation("bad_announce", "ANNOUNCE needs one IP address and port");
+    }
+    if (onAnnounce != null) {
+      onAnnounce.accept(this, a);
+    }
   }
 
   // ---------------------------------------------------------------- heartbeat and expiry

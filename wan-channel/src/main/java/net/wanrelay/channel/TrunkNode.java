@@ -68,6 +68,20 @@ public final class TrunkNode {
   private final ChannelGroup trunkChannels = new DefaultChannelGroup("trunk", GlobalEventExecutor.INSTANCE);
   private Channel serverChannel;
   private volatile boolean stopping;
+  private final InetSocketAddress advertise;
+  private volatile InetSocketAddress announced;
+  private final List<PeerMoved> movedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** A peer announced a new trunk address on a connection it made to this node. */
+  @FunctionalInterface
+  public interface PeerMoved {
+    /**
+     * @param from the resolved address the link to that peer used last, or null when no link of
+     *     this node knows the peer
+     * @param to the announced address (links of this node already point there)
+     */
+    void moved(String peerNodeId, InetSocketAddress from, InetSocketAddress to);
+  }
 
   private TrunkNode(Builder b) {
     this.nodeId = b.nodeId;
@@ -80,6 +94,7 @@ public final class TrunkNode {
     }
     this.settings = s;
     this.listen = b.listen;
+    this.advertise = b.advertise;
     this.tls = b.tls;
     this.serverKey = b.serverKey;
     this.allow = b.allow;
@@ -136,6 +151,41 @@ public final class TrunkNode {
     return serverChannel == null ? null : (InetSocketAddress) serverChannel.localAddress();
   }
 
+  /** Called (on a trunk event loop) whenever a peer announces that it moved. */
+  public void onPeerMoved(PeerMoved listener) {
+    movedListeners.add(listener);
+  }
+
+  /** The trunk address this node announces to its peers, or null (no listener, or a wildcard one). */
+  public InetSocketAddress announcedAddress() {
+    return announced;
+  }
+
+  /**
+   * An ANNOUNCE from a peer. Only one from a connection the peer made counts: the peer came back
+   * from elsewhere, and links to it follow. On a connection this node made, the address it dialed
+   * works already (it may be a name or a NAT address the peer cannot know), so nothing changes.
+   */
+  private void peerAnnounced(TrunkConnection c, InetSocketAddress to) {
+    if (c.isInitiator()) {
+      LOG.debug("trunk: peer {} announces {} (we dialed it; link unchanged)", c.peerNodeId(), to);
+      return;
+    }
+    boolean known = false;
+    for (PeerLink l : links.values()) {
+      if (c.peerNodeId().equals(l.peerNodeId())) {
+        known = true;
+        InetSocketAddress from = l.lastRemoteAddress();
+        if (l.retarget(to)) {
+          movedListeners.forEach(m -> m.moved(c.peerNodeId(), from, to));
+        }
+      }
+    }
+    if (!known) {
+      movedListeners.forEach(m -> m.moved(c.peerNodeId(), null, to));
+    }
+  }
+
   /** Binds the listener (blocking) and starts connecting to peers. */
   public TrunkNode start() throws InterruptedException {
     if (listen != null) {
@@ -146,6 +196,10 @@ public final class TrunkNode {
           .childHandler(trunkInitializer(false, serverKey, null, c -> {}));
       serverChannel = sb.bind(listen).sync().channel();
       LOG.info("trunk node {} accepting peers on {}", nodeId, serverChannel.localAddress());
+      InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+      announced = advertise != null ? advertise : bound.getAddress().isAnyLocalAddress() ? null : bound;
+    } else {
+      announced = advertise;
     }
     for (PeerLink l : links.values()) {
       l.start();
@@ -204,7 +258,8 @@ public final class TrunkNode {
         trunkChannels.add(ch);
         SocketTuning.applyTrunk(ch, settings);
         WireByteCounter counter = new WireByteCounter();
-        int caps = Hello.CAP_LZ4 | Hello.CAP_ZSTD | Hello.CAP_UDP | (dedup != null ? Hello.CAP_DEDUP : 0);
+        int caps = Hello.CAP_LZ4 | Hello.CAP_ZSTD | Hello.CAP_UDP | Hello.CAP_ANNOUNCE
+            | (dedup != null ? Hello.CAP_DEDUP : 0);
         ch.pipeline().addLast("bytes", counter);
         if (tls != null) {
           io.netty.handler.ssl.SslContext ctx = initiator ? tls.client() : tls.server();
@@ -222,7 +277,14 @@ public final class TrunkNode {
                   counter.peer(peer);
                   TrunkConnection c = new TrunkConnection(settings, initiator, remote, metrics, peer, acceptor,
                       compression, decompressor, dedup);
-                  c.onReady(onUp);
+                  c.onAnnounce(TrunkNode.this::peerAnnounced);
+                  c.onReady(conn -> {
+                    InetSocketAddress a = announced;
+                    if (a != null) {
+                      conn.announce(a); // first frame after auth: the peer learns where we listen
+                    }
+                    onUp.accept(conn);
+                  });
                   return c;
                 }));
       }
@@ -246,6 +308,7 @@ public final class TrunkNode {
     private java.util.function.UnaryOperator<StreamAcceptor> acceptorWrapper;
     private TrunkTls tls;
     private DedupSettings dedup;
+    private InetSocketAddress advertise;
 
     /** This node's id, sent in HELLO and used by peers as their metric tag (1..64 bytes). */
     public Builder nodeId(String v) { nodeId = v; return this; }
@@ -275,6 +338,11 @@ public final class TrunkNode {
      * peer node id under {@link DedupSettings#store()}; metrics {@code wanrelay_dedup_*}.
      */
     public Builder dedup(DedupSettings v) { dedup = v; return this; }
+    /**
+     * The trunk address announced to peers (ANNOUNCE after auth); default: the bound listen
+     * address unless it is a wildcard. A peer that reconnects to us from elsewhere is followed.
+     */
+    public Builder advertise(InetSocketAddress v) { advertise = v; return this; }
     /** Replaces the default SP acceptor (server legs + allow-list) entirely, e.g. in tests. */
     public Builder streamAcceptor(StreamAcceptor v) { acceptor = v; return this; }
     /** Wraps the acceptor (default or given), e.g. to admit streams against a session limit first. */

@@ -141,6 +141,31 @@ public final class PeerMappingTable {
     return n[0];
   }
 
+  /**
+   * An SP announced that it now listens at {@code to} instead of {@code from}: every PEER and
+   * STATIC entry naming {@code from} names {@code to} in its place (same position, same expiry).
+   * Returns how many entries changed.
+   */
+  public int repoint(InetSocketAddress from, InetSocketAddress to) {
+    int n = 0;
+    for (PmtEntry e : List.copyOf(entries.values())) {
+      if (!e.peers().contains(from)) {
+        continue;
+      }
+      List<InetSocketAddress> peers = new java.util.ArrayList<>(e.peers().size());
+      for (InetSocketAddress p : e.peers()) {
+        InetSocketAddress q = p.equals(from) ? to : p;
+        if (!peers.contains(q)) {
+          peers.add(q);
+        }
+      }
+      if (entries.replace(e.key(), e, new PmtEntry(e.key(), e.state(), peers, e.expiresAtNanos()))) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Live entries in {@code state}; UNKNOWN is never stored, so always 0. */
   public int count(PmtState state) {
     long now = nanoClock.getAsLong();

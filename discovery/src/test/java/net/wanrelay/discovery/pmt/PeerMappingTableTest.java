@@ -41,6 +41,26 @@ class PeerMappingTableTest {
   }
 
   @Test
+  void repointMovesEntriesOfAnSpThatChangedItsAddress() {
+    InetSocketAddress moved = new InetSocketAddress("10.9.2.9", 7900);
+    InetAddress other = addr("10.9.3.3");
+    InetAddress third = addr("10.9.3.4");
+    pmt.recordPeer(pmt.keyFor(server, 80), List.of(sp1, sp2));
+    pmt.putStatic(pmt.keyFor(other, 80), List.of(sp1));
+    pmt.recordPeer(pmt.keyFor(third, 80), List.of(sp2));
+    advance(Duration.ofSeconds(10));
+    assertThat(pmt.repoint(sp1, moved)).isEqualTo(2);
+    assertThat(pmt.lookup(server, 80).peers()).containsExactly(moved, sp2);
+    assertThat(pmt.lookup(other, 80).peers()).containsExactly(moved);
+    assertThat(pmt.lookup(other, 80).state()).isEqualTo(PmtState.STATIC);
+    assertThat(pmt.lookup(third, 80).peers()).containsExactly(sp2);
+    // the learned entry keeps its expiry: 30 s from when it was learned, not from the move
+    advance(Duration.ofSeconds(20));
+    assertThat(pmt.lookup(server, 80).state()).isEqualTo(PmtState.UNKNOWN);
+    assertThat(pmt.repoint(sp1, moved)).isZero();
+  }
+
+  @Test
   void unknownUntilLearned() {
     assertThat(pmt.lookup(server, 80).state()).isEqualTo(PmtState.UNKNOWN);
     assertThat(gauge("unknown")).isZero();

@@ -15,7 +15,9 @@ public enum FrameType {
   PING(0x0A, true),
   PONG(0x0B, true),
   GOAWAY(0x0C, true),
-  DEDUP_REPLY(0x0D, false);
+  DEDUP_REPLY(0x0D, false),
+  /** The sender's trunk address (where it accepts peers), sent after auth when it has one. */
+  ANNOUNCE(0x0F, true);
 
   private static final FrameType[] BY_CODE = new FrameType[256];
 

@@ -22,6 +22,8 @@ public record Hello(int minVersion, int maxVersion, int role, byte[] nonce, int 
   public static final int CAP_UDP = 1 << 2;
   /** The node keeps chunk stores and accepts de-duplicated streams (OPEN option DEDUP). */
   public static final int CAP_DEDUP = 1 << 3;
+  /** The node understands ANNOUNCE frames (a peer's trunk address, docs/PROTOCOL.md). */
+  public static final int CAP_ANNOUNCE = 1 << 5;
   public static final int MAX_NODE_ID = 64;
 
   public ByteBuf encode(ByteBufAllocator alloc) {
