@@ -71,7 +71,8 @@ class FrameCodecTest {
         Frames.ping(A, FrameType.PING, 42L, 3),
         Frames.ping(A, FrameType.PONG, 42L, 4),
         Frames.goAway(A, 9, ErrorCode.GOING_AWAY, "bye"),
-        new Frame(FrameType.DEDUP_REPLY, 0, 1, Unpooled.wrappedBuffer(new byte[] {6, 3})));
+        new Frame(FrameType.DEDUP_REPLY, 0, 1, Unpooled.wrappedBuffer(new byte[] {6, 3})),
+        new Frame(FrameType.ANNOUNCE, 0, 0, Unpooled.wrappedBuffer(new byte[] {4, 127, 0, 0, 2, 0x1e, 0x78})));
     assertThat(in.stream().map(Frame::type).distinct()).hasSize(FrameType.values().length);
 
     List<Frame> out = decodeAll(encode(in.toArray(new Frame[0])), 1);
