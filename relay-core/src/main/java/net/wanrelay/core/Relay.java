@@ -142,9 +142,12 @@ public final class Relay implements AutoCloseable {
         .allow(t.allow())
         .congestionControl(t.congestionControl())
         .compression(t.compression());
+    // Server legs opened for peers honour limits.connect-timeout like direct legs (it was a fixed
+    // 10 s before: a black-holed target held the client that long whatever the config said).
     var settings = net.wanrelay.channel.TrunkSettings.defaults().toBuilder()
         .maxStreams(config.limits().maxStreamsPerLink())
-        .linkBudget(config.limits().linkMemory());
+        .linkBudget(config.limits().linkMemory())
+        .connectTimeout(config.limits().connectTimeout());
     if (config.intercept().map(RelayConfig.InterceptConfig::transparentSource).orElse(false)) {
       // SP in transparent mode: server legs leave from the client's own address (IP_TRANSPARENT)
       settings.transparentSource(true);
