@@ -11,6 +11,7 @@ import net.wanrelay.it.faults.LeakCheck.Baseline;
 import net.wanrelay.it.faults.Transfer.End;
 import net.wanrelay.it.faults.Transfer.Result;
 import net.wanrelay.it.metrics.RepoLayout;
+import net.wanrelay.it.netns.Commands;
 import net.wanrelay.it.netns.Topology;
 import net.wanrelay.it.netns.TopologyExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -58,15 +59,25 @@ class PairFaultsNetnsTest {
     t = NET.topology();
     dir = Files.createDirectories(Path.of("target", "faults-it", "pair").toAbsolutePath());
     Path jar = RepoLayout.privateRelayJar(dir);
-    String serverAddr = t.address(Topology.SERVER);
     cpAddress = t.address(Topology.CPROXY);
-    String spWan = t.address(Topology.SPROXY, Topology.WAN);
     server = FaultServer.start(t, Topology.SERVER, SERVER_PORT);
     // A target whose SYNs vanish (connect timeout), and a subnet the SP has an unreachable route to.
     t.exec(Topology.SERVER, "nft add table inet faults && nft add chain inet faults in '{ type filter hook input priority 0; }'"
         + " && nft add rule inet faults in tcp dport 5004 drop").orThrow();
     t.exec(Topology.SPROXY, "ip route add unreachable 10.9.99.0/24").orThrow();
-    sp = new RelayNode(t, Topology.SPROXY, jar, dir, """
+    sp = new RelayNode(t, Topology.SPROXY, jar, dir, spConfig(""));
+    cp = new RelayNode(t, Topology.CPROXY, jar, dir, cpConfig(""));
+    sp.start();
+    cp.start();
+    cp.awaitMetric(Duration.ofSeconds(30), "wanrelay_trunk_up", v -> v == 1, "peer=\"sp\"");
+    // Warm-up with the concurrency of the cases, so Netty's pools have their chunks before any baseline.
+    for (Result r : awaitAll(List.of(upload(4 << 20, 0), download(4 << 20, 0), upload(4 << 20, 0), download(4 << 20, 0)))) {
+      assertThat(r.end()).as("warm-up %s", r).isEqualTo(End.COMPLETED);
+    }
+  }
+
+  static String spConfig(String extraTrunk) {
+    return """
         node: { id: sp, admin: 127.0.0.1:%d, drain-timeout: 1s }
         listeners: []
         trunk:
@@ -74,9 +85,14 @@ class PairFaultsNetnsTest {
           key: "%s"
           allow: [ 10.9.0.0/16 ]
           compression: off
+        %s
         limits: { connect-timeout: %ds }
-        """.formatted(RelayNode.ADMIN_PORT, KEY, CONNECT_TIMEOUT.toSeconds()));
-    cp = new RelayNode(t, Topology.CPROXY, jar, dir, """
+        """.formatted(RelayNode.ADMIN_PORT, KEY, extraTrunk, CONNECT_TIMEOUT.toSeconds());
+  }
+
+  static String cpConfig(String extraTrunk) {
+    String serverAddr = t.address(Topology.SERVER);
+    return """
         node: { id: cp, admin: 127.0.0.1:%d, drain-timeout: 1s }
         listeners:
           - { name: data, protocol: tcp, listen: 0.0.0.0:%d, target: "%s:%d", via: peer:sp }
@@ -86,16 +102,10 @@ class PairFaultsNetnsTest {
         trunk:
           peers: [ { name: sp, address: "%s:7800", key: "%s", connections: 1 } ]
           compression: off
+        %s
         limits: { connect-timeout: %ds }
         """.formatted(RelayNode.ADMIN_PORT, DATA, serverAddr, SERVER_PORT, CLOSED_PORT, serverAddr, NO_HOST,
-        BLACK_HOLE, serverAddr, spWan, KEY, CONNECT_TIMEOUT.toSeconds()));
-    sp.start();
-    cp.start();
-    cp.awaitMetric(Duration.ofSeconds(30), "wanrelay_trunk_up", v -> v == 1, "peer=\"sp\"");
-    // Warm-up with the concurrency of the cases, so Netty's pools have their chunks before any baseline.
-    for (Result r : awaitAll(List.of(upload(4 << 20, 0), download(4 << 20, 0), upload(4 << 20, 0), download(4 << 20, 0)))) {
-      assertThat(r.end()).as("warm-up %s", r).isEqualTo(End.COMPLETED);
-    }
+        BLACK_HOLE, serverAddr, t.address(Topology.SPROXY, Topology.WAN), KEY, extraTrunk, CONNECT_TIMEOUT.toSeconds());
   }
 
   @AfterAll
@@ -279,6 +289,58 @@ class PairFaultsNetnsTest {
     checkServerLegs(fresh);
     System.out.println("cpKilledMidTransfer (restarted cp vs the first): "
         + LeakCheck.assertBackTo(new Baseline(cp, cpFirst.fds(), cpFirst.directBytes())));
+  }
+
+  /**
+   * The dedup store's disk fills up (a small tmpfs mounted for the test and filled to the brim
+   * before the relays start): sessions keep their exact bytes, each relay counts the write error
+   * once and logs it once, and goes on with its memory tier.
+   */
+  @Test
+  @Order(6)
+  void dedupStoreDiskFull() throws Exception {
+    Path tmpfs = Files.createDirectories(dir.resolve("dedup-tmpfs"));
+    Commands.run(List.of("umount", "-l", tmpfs.toString()));
+    Commands.run(List.of("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", tmpfs.toString())).orThrow();
+    try {
+      // Leave 64 KiB: the stores open and then run out of space on their first segment writes.
+      Commands.run(List.of("dd", "if=/dev/zero", "of=" + tmpfs.resolve("filler"), "bs=64k", "count=63")).orThrow();
+      cp.close();
+      sp.close();
+      Path jar = dir.resolve("wanrelay.jar");
+      Path dedupDir = Files.createDirectories(dir.resolve("dedup"));
+      String dedup = "  dedup: { enabled: true, store: \"%s\", max-size: 256MiB, memory: 32MiB }";
+      sp = new RelayNode(t, Topology.SPROXY, jar, dedupDir, spConfig(dedup.formatted(tmpfs.resolve("sp")))).start();
+      cp = new RelayNode(t, Topology.CPROXY, jar, dedupDir, cpConfig(dedup.formatted(tmpfs.resolve("cp")))).start();
+      cp.awaitMetric(Duration.ofSeconds(30), "wanrelay_trunk_up", v -> v == 1, "peer=\"sp\"");
+      Baseline cpBefore = null;
+      Baseline spBefore = null;
+      for (int round = 0; round < 2; round++) {
+        List<Transfer> all = List.of(upload(8 << 20, 0), download(8 << 20, 0));
+        for (Result r : awaitAll(all)) {
+          assertThat(r.end()).as("round %d with a full dedup disk: %s", round, r).isEqualTo(End.COMPLETED);
+        }
+        checkServerLegs(all);
+        if (round == 0) {
+          // The first round fills the new processes' pools; later rounds must not add to them.
+          cpBefore = Baseline.of(cp);
+          spBefore = Baseline.of(sp);
+        }
+      }
+      for (RelayNode r : List.of(cp, sp)) {
+        String m = r.scrape();
+        assertThat(RelayNode.sample(m, "wanrelay_dedup_plain_bytes_total")).as("%s dedup ran", r).isGreaterThan(0);
+        assertThat(RelayNode.sample(m, "wanrelay_dedup_store_disk_errors_total")).as("%s disk errors", r).isEqualTo(1);
+        assertThat(RelayNode.sample(m, "wanrelay_dedup_store_disk_disabled")).as("%s disk tier disabled", r).isEqualTo(1);
+        long logged = r.output().lines().filter(l -> l.contains("disk tier disabled after a write error")).count();
+        assertThat(logged).as("%s log lines about the full disk", r).isEqualTo(1);
+      }
+      System.out.println("dedupStoreDiskFull: " + LeakCheck.assertBackTo(cpBefore) + "; " + LeakCheck.assertBackTo(spBefore));
+    } finally {
+      cp.close();
+      sp.close();
+      Commands.run(List.of("umount", "-l", tmpfs.toString()));
+    }
   }
 
   // ---- helpers ----------------------------------------------------------------------------

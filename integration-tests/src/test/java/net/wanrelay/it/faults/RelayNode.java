@@ -146,6 +146,17 @@ final class RelayNode implements AutoCloseable {
     return v;
   }
 
+  /** Polls until {@code name{label}} satisfies {@code ok}; returns that scrape. */
+  String awaitMetricText(String name, String label, DoublePredicate ok) {
+    awaitMetric(Duration.ofSeconds(10), name, ok, label);
+    return scrape();
+  }
+
+  /** The sample lines of one metric, for a report. */
+  static List<String> lines(String text, String name) {
+    return text.lines().filter(l -> l.startsWith(name)).toList();
+  }
+
   /** Polls until the open fds are at most {@code limit}; returns the last count. */
   int awaitFdsAtMost(int limit, Duration within) {
     long deadline = System.nanoTime() + within.toNanos();
