@@ -53,7 +53,9 @@ final class RelayNode implements AutoCloseable {
   RelayNode start() {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     process = topology.spawn(node, List.of(java, "-Xms32m", "-Xmx160m", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-jar", jar.toString(), "run", "-c", config.toString()));
+        "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+        // Every buffer tracked: a leaked one is reported (LEAK:) once it is collected (see gc()).
+        "-Dio.netty.leakDetection.level=paranoid", "-jar", jar.toString(), "run", "-c", config.toString()));
     starts++;
     process.awaitLine(Pattern.compile("wanrelay .* running"), START_TIMEOUT);
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -93,6 +95,13 @@ final class RelayNode implements AutoCloseable {
       throw new IllegalStateException("pid " + h.pid() + " survived SIGKILL", e);
     }
     saveLog();
+  }
+
+  /** A full GC in the relay (jcmd), so buffers that were dropped unreleased reach Netty's leak detector. */
+  void gc() {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    net.wanrelay.it.netns.Commands.run(List.of(jcmd, Long.toString(process.pid()), "GC.run"), null, Duration.ofSeconds(30))
+        .orThrow();
   }
 
   /** Open file descriptors of the process (/proc/PID/fd). */
