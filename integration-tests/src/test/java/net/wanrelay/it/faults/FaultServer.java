@@ -48,7 +48,8 @@ final class FaultServer implements AutoCloseable {
   }
 
   /** How one server leg ended. */
-  record Leg(char mode, long seed, long bytesIn, long bytesOut, boolean prefixOk, String sha256In, String end) {
+  record Leg(char mode, long seed, long bytesIn, long bytesOut, boolean prefixOk, String sha256In, String end,
+      long endedNanos) {
     boolean endedByError() {
       return !end.equals("eof");
     }
@@ -122,7 +123,7 @@ final class FaultServer implements AutoCloseable {
     } finally {
       open.remove(s);
       if (h != null) {
-        legs.add(new Leg(h.mode(), h.seed(), in, out, prefixOk, Hashes.hex(md.digest()), end));
+        legs.add(new Leg(h.mode(), h.seed(), in, out, prefixOk, Hashes.hex(md.digest()), end, System.nanoTime()));
       }
     }
   }

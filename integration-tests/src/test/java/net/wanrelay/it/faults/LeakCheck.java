@@ -14,7 +14,7 @@ final class LeakCheck {
   /** A few fds come and go on their own (a reconnecting trunk socket, the admin connection). */
   static final int FD_MARGIN = 6;
   /** Netty's pool may keep one more chunk cached after a burst; a leak of streams' buffers is far more. */
-  static final long DIRECT_MARGIN = 8L << 20;
+  static final long DIRECT_MARGIN = 12L << 20;
   static final Duration SETTLE = Duration.ofSeconds(15);
 
   /** A relay's counts at one moment. */

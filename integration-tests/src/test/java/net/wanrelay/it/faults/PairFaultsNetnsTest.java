@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -230,8 +231,7 @@ class PairFaultsNetnsTest {
     // time ends; without it the lost trunk connection resets them at once. Either way: an RST.
     sp.start();
     List<Result> ends = awaitAll(open);
-    long endedMs = (System.nanoTime() - killedAt) / 1_000_000;
-    System.out.println("spKilledMidTransferAndRestarted: sessions ended within " + endedMs + " ms of kill -9: " + ends);
+    System.out.println("spKilledMidTransferAndRestarted: sessions ended " + msAfter(killedAt, open) + " ms after kill -9: " + ends);
     for (Result r : ends) {
       assertThat(r.end()).as("open session when the SP died: %s", r).isEqualTo(End.RESET);
       assertThat(r.prefixOk()).as("bytes before the end are the server's").isTrue();
@@ -266,8 +266,7 @@ class PairFaultsNetnsTest {
     long killedAt = System.nanoTime();
     cp.kill9();
     List<Result> ends = awaitAll(open);
-    System.out.println("cpKilledMidTransfer: sessions ended " + (System.nanoTime() - killedAt) / 1_000_000
-        + " ms after kill -9: " + ends);
+    System.out.println("cpKilledMidTransfer: sessions ended " + msAfter(killedAt, open) + " ms after kill -9: " + ends);
     for (int i = 0; i < open.size(); i++) {
       Result r = ends.get(i);
       // The kernel closes a dead process's sockets: with the client's data still unread (uploads)
@@ -283,8 +282,9 @@ class PairFaultsNetnsTest {
       FaultServer.Leg leg = awaitLeg(o.seed(), SESSION_DEADLINE);
       assertThat(leg.prefixOk()).isTrue();
     }
-    System.out.println("cpKilledMidTransfer: server legs closed within " + (System.nanoTime() - killedAt) / 1_000_000
-        + " ms of kill -9: " + open.stream().map(o -> server.leg(o.seed()).orElseThrow().end()).toList());
+    System.out.println("cpKilledMidTransfer: server legs closed " + open.stream()
+        .map(o -> server.leg(o.seed()).orElseThrow()).map(l -> (l.endedNanos() - killedAt) / 1_000_000 + " ms: " + l.end()).toList()
+        + " after kill -9");
     sp.awaitMetric(SESSION_DEADLINE, "wanrelay_trunk_streams_active", v -> v == 0);
     assertThat(server.openLegs()).as("server legs left open").isZero();
     System.out.println("cpKilledMidTransfer: " + LeakCheck.assertBackTo(spBefore));
@@ -299,12 +299,59 @@ class PairFaultsNetnsTest {
   }
 
   /**
+   * Four SP deaths in a row, then four CP deaths, each mid-transfer with six sessions and followed
+   * by an immediate restart: every session ends with a prefix and a reset (or the CP's early FIN),
+   * a fresh session works after each restart, and the relay that survived the series holds no
+   * more fds, direct memory or streams than before it. Slow (about a minute): {@code slow-faults}.
+   */
+  @Test
+  @Order(6)
+  @Tag("slow-faults")
+  void repeatedKillsLeaveNothingBehind() throws Exception {
+    for (RelayNode victim : List.of(sp, cp)) {
+      boolean killSp = victim == sp;
+      RelayNode survivor = killSp ? cp : sp;
+      Baseline before = Baseline.of(survivor);
+      double reconnects = cp.metric("wanrelay_trunk_reconnects_total", "peer=\"sp\"");
+      for (int round = 0; round < 4; round++) {
+        List<Transfer> open = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          open.add(upload(32 << 20, 4 << 20));
+          open.add(download(32 << 20, 4 << 20));
+        }
+        awaitProgress(open, 1 << 20);
+        long killedAt = System.nanoTime();
+        (killSp ? sp : cp).kill9();
+        (killSp ? sp : cp).start();
+        List<Result> ends = awaitAll(open);
+        for (int i = 0; i < open.size(); i++) {
+          Result r = ends.get(i);
+          assertThat(r.end()).as("round %d, %s killed: %s", round, killSp ? "SP" : "CP", r)
+              .isIn(End.RESET, End.EARLY_EOF);
+          assertThat(r.prefixOk()).isTrue();
+        }
+        System.out.printf("repeatedKills: %s killed, round %d: sessions ended %s ms after the kill%n",
+            killSp ? "SP" : "CP", round, msAfter(killedAt, open));
+        cp.awaitMetric(Duration.ofSeconds(40), "wanrelay_trunk_up", v -> v == 1, "peer=\"sp\"");
+        Transfer fresh = upload(1 << 20, 0);
+        assertThat(fresh.await(SESSION_DEADLINE).end()).as("new session after round %d", round).isEqualTo(End.COMPLETED);
+      }
+      if (killSp) {
+        assertThat(cp.metric("wanrelay_trunk_reconnects_total", "peer=\"sp\"") - reconnects).as("CP reconnects")
+            .isGreaterThanOrEqualTo(4);
+      }
+      System.out.println("repeatedKills: survivor of four " + (killSp ? "SP" : "CP") + " deaths: "
+          + LeakCheck.assertBackTo(before));
+    }
+  }
+
+  /**
    * The dedup store's disk fills up (a small tmpfs mounted for the test and filled to the brim
    * before the relays start): sessions keep their exact bytes, each relay counts the write error
    * once and logs it once, and goes on with its memory tier.
    */
   @Test
-  @Order(6)
+  @Order(7)
   void dedupStoreDiskFull() throws Exception {
     Path tmpfs = Files.createDirectories(dir.resolve("dedup-tmpfs"));
     Commands.run(List.of("umount", "-l", tmpfs.toString()));
@@ -358,6 +405,11 @@ class PairFaultsNetnsTest {
 
   static Transfer download(long bytes, long pace) {
     return Transfer.start(t, Topology.CLIENT, cpAddress, DATA, Transfer.download(++seeds, bytes, pace), READ_TIMEOUT);
+  }
+
+  /** When each transfer ended, in ms after {@code since}. */
+  static List<Long> msAfter(long since, List<Transfer> transfers) {
+    return transfers.stream().map(tr -> (tr.endedNanos() - since) / 1_000_000).toList();
   }
 
   static List<Result> awaitAll(List<Transfer> transfers) {

@@ -117,6 +117,18 @@ final class Transfer {
     }
   }
 
+  private volatile long endedNanos;
+
+  private void finish(Result r) {
+    endedNanos = System.nanoTime();
+    result.complete(r);
+  }
+
+  /** System.nanoTime() when the client saw the end (0 while running). */
+  long endedNanos() {
+    return endedNanos;
+  }
+
   private void run(Topology t, String node, String host, int port, Duration readTimeout) {
     long sent = 0;
     long received = 0;
@@ -155,12 +167,12 @@ final class Transfer {
         byte[] got = in.readNBytes(32);
         received = got.length;
         if (got.length < 32) {
-          result.complete(new Result(End.EARLY_EOF, sent, received, true, "reply cut after " + got.length + " bytes"));
+          finish(new Result(End.EARLY_EOF, sent, received, true, "reply cut after " + got.length + " bytes"));
           return;
         }
         boolean equal = Arrays.equals(expected, got);
         int more = in.read();
-        result.complete(new Result(equal && more < 0 ? End.COMPLETED : End.ERROR, sent, received, equal,
+        finish(new Result(equal && more < 0 ? End.COMPLETED : End.ERROR, sent, received, equal,
             equal ? "server SHA-256 equal" : "server SHA-256 differs"));
       } else {
         socket.shutdownOutput(); // nothing more to send: the half-close crosses the relays too
@@ -173,15 +185,15 @@ final class Transfer {
           progress.set(received);
         }
         boolean complete = received == header.length() && prefixOk;
-        result.complete(new Result(complete ? End.COMPLETED : End.EARLY_EOF, sent, received, prefixOk,
+        finish(new Result(complete ? End.COMPLETED : End.EARLY_EOF, sent, received, prefixOk,
             complete ? "SHA-256 " + Hashes.hex(md.digest()) : "EOF after " + received + " of " + header.length()));
       }
     } catch (SocketTimeoutException e) {
-      result.complete(new Result(End.HUNG, sent, received, prefixOk, "read timeout: " + e.getMessage()));
+      finish(new Result(End.HUNG, sent, received, prefixOk, "read timeout: " + e.getMessage()));
     } catch (IOException | RuntimeException e) {
       String m = String.valueOf(e.getMessage());
       boolean reset = m.contains("reset") || m.contains("Broken pipe") || m.contains("Socket closed") && abortRequested;
-      result.complete(new Result(reset ? End.RESET : End.ERROR, sent, received, prefixOk, e.toString()));
+      finish(new Result(reset ? End.RESET : End.ERROR, sent, received, prefixOk, e.toString()));
     } finally {
       Socket s = socket;
       if (s != null && !s.isClosed()) {
