@@ -450,9 +450,18 @@ public final class ConfigLoader {
         positive(s, "no-peer-ttl", defaults.noPeerTtl()),
         positive(s, "hold-down", defaults.holdDown()),
         positive(s, "probe-timeout", defaults.probeTimeout()),
-        s.optional("advertise", HostPort::parse));
+        s.optional("advertise", HostPort::parse),
+        s.optional("sp-selection", ConfigLoader::spSelection).orElse(net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST));
     s.finish();
     return d;
+  }
+
+  private static net.wanrelay.discovery.PeerSelector.Policy spSelection(String text) {
+    return switch (text) {
+      case "primary-first" -> net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST;
+      case "consistent-hash" -> net.wanrelay.discovery.PeerSelector.Policy.CONSISTENT_HASH;
+      default -> throw new IllegalArgumentException("'" + text + "' is not primary-first or consistent-hash");
+    };
   }
 
   private static int port(String text) {

@@ -106,7 +106,14 @@ public record RelayConfig(
       Duration noPeerTtl,
       Duration holdDown,
       Duration probeTimeout,
-      Optional<HostPort> advertise) {}
+      Optional<HostPort> advertise,
+      net.wanrelay.discovery.PeerSelector.Policy spSelection) {
+    public DiscoveryConfig(int optionKind, Optional<Integer> exid, Duration peerTtl, Duration noPeerTtl,
+        Duration holdDown, Duration probeTimeout, Optional<HostPort> advertise) {
+      this(optionKind, exid, peerTtl, noPeerTtl, holdDown, probeTimeout, advertise,
+          net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST);
+    }
+  }
 
   /**
    * Limits applied to every route. {@code acceptRate}: new TCP connections per second per listener

@@ -1,5 +1,6 @@
 package net.wanrelay.core.transparent;
 
+import net.wanrelay.discovery.PeerSelector;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.function.Predicate;
@@ -36,6 +37,7 @@ public final class InPathRouter {
   private final PeerMappingTable pmt;
   private final Predicate<String> namedPeerUp;
   private final Predicate<InetSocketAddress> spUp;
+  private final PeerSelector selector;
 
   /**
    * @param namedPeerUp whether the trunk to a configured peer is up (fixed-target backup choice)
@@ -43,6 +45,16 @@ public final class InPathRouter {
    */
   public InPathRouter(InPathRules rules, PeerMappingTable pmt, Predicate<String> namedPeerUp,
       Predicate<InetSocketAddress> spUp) {
+    this(rules, pmt, namedPeerUp, spUp, new PeerSelector(PeerSelector.Policy.PRIMARY_FIRST));
+  }
+
+  /**
+   * @param selector how an SP of a cluster is chosen: primary-first (the first live SP) or by
+   *     consistent hash of (client address, server) over the SP list (live SPs only)
+   */
+  public InPathRouter(InPathRules rules, PeerMappingTable pmt, Predicate<String> namedPeerUp,
+      Predicate<InetSocketAddress> spUp, PeerSelector selector) {
+    this.selector = selector;
     this.rules = rules;
     this.pmt = pmt;
     this.namedPeerUp = namedPeerUp;
@@ -50,6 +62,11 @@ public final class InPathRouter {
   }
 
   public Decision decide(InetSocketAddress destination) {
+    return decide(destination, null);
+  }
+
+  /** The decision for a connection from {@code client} (null: unknown, primary-first order). */
+  public Decision decide(InetSocketAddress destination, InetSocketAddress client) {
     InPathRule rule = rules.match(destination.getAddress(), destination.getPort());
     return switch (rule.action()) {
       case DENY -> new Decision.Deny();
@@ -57,14 +74,14 @@ public final class InPathRouter {
       case FIXED_TARGET -> new Decision.NamedPeer(
           rule.backup() != null && !namedPeerUp.test(rule.peer()) && namedPeerUp.test(rule.backup())
               ? rule.backup() : rule.peer());
-      case AUTO_DISCOVER -> fromPmt(destination);
+      case AUTO_DISCOVER -> fromPmt(destination, client);
     };
   }
 
-  private Decision fromPmt(InetSocketAddress destination) {
+  private Decision fromPmt(InetSocketAddress destination, InetSocketAddress client) {
     PmtEntry e = pmt.lookup(destination.getAddress(), destination.getPort());
     return switch (e.state()) {
-      case PEER, STATIC -> new Decision.DiscoveredPeer(pick(e.peers()));
+      case PEER, STATIC -> new Decision.DiscoveredPeer(pick(e.peers(), client, destination));
       case NO_PEER -> new Decision.PassThrough("pmt no_peer");
       case HOLD_DOWN -> new Decision.PassThrough("pmt hold_down");
       case UNKNOWN -> new Decision.Probe();
@@ -73,12 +90,24 @@ public final class InPathRouter {
 
   /** The first SP whose trunk is up, else the primary (its trunk is then being connected). */
   InetSocketAddress pick(List<InetSocketAddress> peers) {
-    for (InetSocketAddress p : peers) {
-      if (spUp.test(p)) {
-        return p;
+    return pick(peers, null, null);
+  }
+
+  /**
+   * The SP for one connection, by the selector: the first (primary-first) or the ring owner of
+   * (client, server) (consistent-hash) among the SPs whose trunk is up; with none up, the first
+   * in that order (its trunk is then being connected).
+   */
+  InetSocketAddress pick(List<InetSocketAddress> peers, InetSocketAddress client, InetSocketAddress server) {
+    if (server == null) {
+      for (InetSocketAddress p : peers) {
+        if (spUp.test(p)) {
+          return p;
+        }
       }
+      return peers.get(0);
     }
-    return peers.get(0);
+    return selector.choose(peers, client, server, spUp);
   }
 
   public PeerMappingTable pmt() {

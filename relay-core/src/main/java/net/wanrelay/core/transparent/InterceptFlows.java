@@ -229,7 +229,7 @@ final class InterceptFlows {
     if (f.ended) {
       return null; // the socket failed at once
     }
-    InPathRouter.Decision d = router.decide(key.server());
+    InPathRouter.Decision d = router.decide(key.server(), key.client());
     log.debug("udp {}: {}", key, d);
     if (d instanceof InPathRouter.Decision.Deny) {
       deny(f);
@@ -346,7 +346,7 @@ final class InterceptFlows {
     }
     for (Flow f : waiting) {
       if (next == RouteAfterProbe.TRUNK) {
-        discoveredPeer(f, router.pick(((ProbeOutcome.Peer) o).peers()));
+        discoveredPeer(f, router.pick(((ProbeOutcome.Peer) o).peers(), f.key.client(), f.key.server()));
       } else {
         passThrough(f);
       }

@@ -143,7 +143,7 @@ final class InterceptSessions {
       deny(p, "connection straight to the intercept listener");
       return;
     }
-    InPathRouter.Decision d = router.decide(p.destination);
+    InPathRouter.Decision d = router.decide(p.destination, p.source);
     log.debug("{} -> {}: {}", p.source, p.destination, d);
     if (d instanceof InPathRouter.Decision.Deny) {
       deny(p, "in-path rule deny");
@@ -230,7 +230,7 @@ final class InterceptSessions {
 
   private void onProbe(Pending p, ProbeOutcome o) {
     if (o instanceof ProbeOutcome.Peer peer) {
-      discoveredPeer(p, router.pick(peer.peers()));
+      discoveredPeer(p, router.pick(peer.peers(), p.source, p.destination));
     } else if (o instanceof ProbeOutcome.NoPeer n) {
       adoptLeg(p, n.channel());
     } else if (o instanceof ProbeOutcome.Stripped st) {

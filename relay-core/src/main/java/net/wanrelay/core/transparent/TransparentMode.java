@@ -127,7 +127,8 @@ public final class TransparentMode implements AutoCloseable {
       opened.add(trunks);
       Optional<TrunkNode> node = ctx.trunk();
       InPathRouter router = new InPathRouter(new InPathRules(intercept.inPathRules()), pmt,
-          name -> node.map(n -> n.link(name).isUp()).orElse(false), trunks::isUp);
+          name -> node.map(n -> n.link(name).isUp()).orElse(false), trunks::isUp,
+          new net.wanrelay.discovery.PeerSelector(config.discovery().spSelection()));
       InterceptSessions.Links links = new InterceptSessions.Links() {
         @Override
         public Optional<PeerLink> named(String name) {

@@ -71,6 +71,16 @@ class PeerGroupsSectionTest {
   }
 
   @Test
+  void discoverySpSelection() throws Exception {
+    assertThat(ConfigLoader.parse("t.yaml", "discovery: { sp-selection: consistent-hash }").discovery().spSelection())
+        .isEqualTo(net.wanrelay.discovery.PeerSelector.Policy.CONSISTENT_HASH);
+    assertThat(ConfigLoader.parse("t.yaml", "node: { id: x }").discovery().spSelection())
+        .isEqualTo(net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST);
+    assertThatThrownBy(() -> ConfigLoader.parse("t.yaml", "discovery: { sp-selection: random }"))
+        .hasMessageContaining("discovery.sp-selection").hasMessageContaining("not primary-first or consistent-hash");
+  }
+
+  @Test
   void destinationsMapToAnAddressOrAPool() throws Exception {
     RelayConfig c = ConfigLoader.parse("t.yaml", """
         pools: { web: { members: [ 127.0.0.1:81, 127.0.0.1:82 ] } }

@@ -32,6 +32,39 @@ class InPathRouterTest {
   }
 
   @Test
+  void consistentHashSpreadsClientsOverAClusterAndSkipsDownSps() throws Exception {
+    InetSocketAddress sp3 = new InetSocketAddress("10.9.2.4", 7800);
+    List<InetSocketAddress> cluster = List.of(SP1, SP2, sp3);
+    InetSocketAddress server = dst("10.9.3.2", 445);
+    pmt.recordPeer(pmt.keyFor(server.getAddress(), 445), cluster);
+    java.util.Set<InetSocketAddress> up = new java.util.HashSet<>(cluster);
+    InPathRouter r = new InPathRouter(new InPathRules(List.of()), pmt, n -> false, up::contains,
+        new net.wanrelay.discovery.PeerSelector(net.wanrelay.discovery.PeerSelector.Policy.CONSISTENT_HASH));
+    java.util.Map<Integer, InetSocketAddress> before = new java.util.HashMap<>();
+    for (int c = 1; c <= 200; c++) {
+      InetSocketAddress client = new InetSocketAddress("10.1.0." + c, 40000 + c);
+      Decision d = r.decide(server, client);
+      InetSocketAddress sp = ((Decision.DiscoveredPeer) d).sp();
+      before.put(c, sp);
+      assertThat(r.decide(server, new InetSocketAddress("10.1.0." + c, 50000))).as("client port does not matter").isEqualTo(d);
+      assertThat(r.pick(cluster, client, server)).as("probe answer: same choice").isEqualTo(sp);
+    }
+    assertThat(new java.util.HashSet<>(before.values())).as("all SPs used").hasSize(3);
+    up.remove(SP2);
+    for (int c = 1; c <= 200; c++) {
+      InetSocketAddress sp = ((Decision.DiscoveredPeer) r.decide(server, new InetSocketAddress("10.1.0." + c, 1))).sp();
+      if (before.get(c).equals(SP2)) {
+        assertThat(sp).isIn(SP1, sp3);
+      } else {
+        assertThat(sp).as("client %d keeps its SP", c).isEqualTo(before.get(c));
+      }
+    }
+    // Primary-first (the default) ignores the client.
+    InPathRouter p = router(List.of(), Set.of(), Set.of(SP1, SP2, sp3));
+    assertThat(((Decision.DiscoveredPeer) p.decide(server, new InetSocketAddress("10.1.0.9", 1))).sp()).isEqualTo(SP1);
+  }
+
+  @Test
   void firstMatchingRuleWinsAndTheDefaultIsAutoDiscover() {
     InPathRouter r = router(List.of(
         InPathRule.of("10.9.0.0/16", "22", InPathRule.Action.PASS_THROUGH),
