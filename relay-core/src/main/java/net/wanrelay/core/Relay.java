@@ -134,7 +134,7 @@ public final class Relay implements AutoCloseable {
     return this;
   }
 
-  private TrunkNode startTrunk(TrunkConfig t) throws InterruptedException {
+  private TrunkNode startTrunk(TrunkConfig t) throws InterruptedException, javax.net.ssl.SSLException {
     TrunkNode.Builder b = TrunkNode.builder()
         .nodeId(config.node().id())
         .eventLoopGroup(workers)
@@ -161,6 +161,10 @@ public final class Relay implements AutoCloseable {
     // count against limits.max-sessions (raced OPENs at the limit get no answer).
     b.destinationResolver(upstreams.spDestinations(t.destinations()));
     b.wrapAcceptor(a -> new SpAdmission(a, limiter, metrics, peerMetrics));
+    if (t.tls().isPresent()) {
+      RelayConfig.TlsConfig tls = t.tls().get();
+      b.tls(net.wanrelay.channel.TrunkTls.fromPem(tls.cert().toFile(), tls.key().toFile(), tls.ca().toFile()));
+    }
     for (PeerConfig p : t.peers()) {
       b.peer(new PeerSpec(p.name(), p.address().host(), p.address().port(), p.key(), p.connections()));
     }

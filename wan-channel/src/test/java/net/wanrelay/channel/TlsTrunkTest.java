@@ -7,15 +7,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
-import java.io.File;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import net.wanrelay.testsupport.TestCertificates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,26 +36,6 @@ class TlsTrunkTest {
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 
-  private void openssl(String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as("openssl %s: %s", cmd, out).isZero();
-  }
-
-  private void ca(String name) throws Exception {
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=" + name);
-  }
-
-  private void cert(String name, String ca) throws Exception {
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
-    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
-        "-out", name + ".crt", "-days", "2");
-  }
-
   private TrunkTls tls(String name, String ca) throws Exception {
     return TrunkTls.fromPem(dir.resolve(name + ".crt").toFile(), dir.resolve(name + ".key").toFile(),
         dir.resolve(ca + ".crt").toFile());
@@ -76,12 +55,12 @@ class TlsTrunkTest {
 
   @Test
   void mutualTlsCarriesTheTrunkAndRefusesForeignCertificates() throws Exception {
-    assumeTrue(new File("/usr/bin/openssl").canExecute() || Files.exists(Path.of("/usr/local/bin/openssl")), "openssl CLI");
-    ca("ca");
-    cert("sp", "ca");
-    cert("cp", "ca");
-    ca("rogue-ca");
-    cert("rogue", "rogue-ca");
+    assumeTrue(TestCertificates.opensslAvailable(), "openssl CLI");
+    TestCertificates.ca(dir, "ca");
+    TestCertificates.cert(dir, "sp", "ca");
+    TestCertificates.cert(dir, "cp", "ca");
+    TestCertificates.ca(dir, "rogue-ca");
+    TestCertificates.cert(dir, "rogue", "rogue-ca");
 
     SimpleMeterRegistry spReg = new SimpleMeterRegistry();
     TrunkNode sp = sp(tls("sp", "ca"), spReg);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import net.wanrelay.channel.TrunkTls;
 import net.wanrelay.core.config.RelayConfig.DedupConfig;
 import net.wanrelay.core.config.RelayConfig.DestinationMapping;
 import net.wanrelay.core.config.RelayConfig.DiscoveryConfig;
@@ -27,6 +28,7 @@ import net.wanrelay.core.config.RelayConfig.ListenerConfig;
 import net.wanrelay.core.config.RelayConfig.NodeConfig;
 import net.wanrelay.core.config.RelayConfig.PeerConfig;
 import net.wanrelay.core.config.RelayConfig.Protocol;
+import net.wanrelay.core.config.RelayConfig.TlsConfig;
 import net.wanrelay.core.config.RelayConfig.TrunkConfig;
 import net.wanrelay.core.config.RelayConfig.Via;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -191,8 +193,9 @@ public final class ConfigLoader {
     }
     Optional<DedupConfig> dedup = dedup(s.optionalSection("dedup"), baseDir);
     List<DestinationMapping> destinations = destinations(s, listen.isPresent(), pools);
+    Optional<TlsConfig> tls = tls(s.optionalSection("tls"), baseDir);
     s.finish();
-    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression, dedup, destinations));
+    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression, dedup, destinations, tls));
   }
 
   /** {@code trunk.destinations}: SP rewrites of OPEN destinations, to an address or a pool. */
@@ -223,6 +226,27 @@ public final class ConfigLoader {
       result.add(m);
     }
     return result;
+  }
+
+  private static Optional<TlsConfig> tls(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {
+    if (maybe.isEmpty()) {
+      return Optional.empty();
+    }
+    ConfigSection t = maybe.get();
+    TlsConfig tls = new TlsConfig(baseDir.resolve(t.string("cert")), baseDir.resolve(t.string("key")),
+        baseDir.resolve(t.string("ca")));
+    // Load them now, so check-config reports an unreadable file or a bad PEM at its key.
+    try {
+      TrunkTls.fromPem(tls.cert().toFile(), tls.key().toFile(), tls.ca().toFile());
+    } catch (javax.net.ssl.SSLException | RuntimeException e) {
+      String what = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (e.getCause() != null && e.getCause().getMessage() != null) {
+        what += ": " + e.getCause().getMessage();
+      }
+      throw t.error((String) null, "cannot load the TLS certificate, key or CA: " + what);
+    }
+    t.finish();
+    return Optional.of(tls);
   }
 
   private static Optional<DedupConfig> dedup(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {

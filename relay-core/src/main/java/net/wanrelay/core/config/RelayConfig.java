@@ -1,5 +1,6 @@
 package net.wanrelay.core.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -63,7 +64,8 @@ public record RelayConfig(
       String congestionControl,
       String compression,
       Optional<DedupConfig> dedup,
-      List<DestinationMapping> destinations) {}
+      List<DestinationMapping> destinations,
+      Optional<TlsConfig> tls) {}
 
   /**
    * SP: an OPEN for {@code match} goes to {@code target}, or to a member of pool {@code pool}
@@ -74,6 +76,13 @@ public record RelayConfig(
       return pool != null ? "pool:" + pool : String.valueOf(target);
     }
   }
+
+  /**
+   * TLS 1.3 with mutual certificates around every trunk connection, inbound and outbound (the PSK
+   * handshake still runs inside): this node's PEM certificate chain and PKCS#8 key, and the CA
+   * that signs the peers' certificates. Both ends of a trunk need it.
+   */
+  public record TlsConfig(Path cert, Path key, Path ca) {}
 
   /**
    * De-duplication on the trunk: a chunk store per peer under {@code store} (disk tier bounded by
