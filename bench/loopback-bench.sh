@@ -2,7 +2,8 @@
 # Loopback benchmark: what the relay costs on one machine, next to the usual TCP proxies.
 # Everything runs on 127.0.0.1. Prints one table with ratios to the direct path:
 #   1. iperf3 single-stream throughput: direct, wanrelay forward (via: direct), socat, haproxy,
-#      wanrelay pair (CP --trunk--> SP, via: peer:sp), kcptun pair (fast3, no crypt, no comp)
+#      wanrelay pair (CP --trunk--> SP, via: peer:sp), the same pair inside TLS 1.3 (trunk.tls,
+#      certificates made with openssl), kcptun pair (fast3, no crypt, no comp)
 #   2. iperf3 -P 100 aggregate: direct, wanrelay pair, kcptun pair
 #   3. short sessions (connect, 1 KiB request, 1 KiB reply, close) per second: direct, haproxy,
 #      wanrelay forward, wanrelay pair
@@ -357,38 +358,77 @@ trunk:
   peers:
     - { name: sp, address: 127.0.0.1:$SP_TRUNK, key: "$KEY" }
 YAML
-pair_error=""
-if relay sp "$tmp/sp.yaml" "$SP_ADMIN"; then
-  SP_PID=$LAST_PID
-  if relay cp "$tmp/cp.yaml" "$CP_ADMIN"; then
-    CP_PID=$LAST_PID
-    # The trunk comes up asynchronously; wait (bounded) for the CP to report it.
-    up=""
-    for _ in $(seq 150); do
-      up=$(metric_sum "$CP_ADMIN" '^wanrelay_trunk_up\{[^}]*peer="sp"')
-      [ "${up:-0}" -ge 1 ] 2>/dev/null && break
-      kill -0 "$CP_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    if [ "${up:-0}" -ge 1 ] 2>/dev/null; then
-      if have iperf3; then
-        add_case pair.single "$CP_IPERF" "$CP_PID" "$SP_PID"; add_case pair.p100 "$CP_IPERF" "$CP_PID" "$SP_PID"
-      fi
-      add_case pair.sessions "$CP_REPLY" "$CP_PID" "$SP_PID"
-    elif kill -0 "$CP_PID" 2>/dev/null; then
-      pair_error="trunk to sp did not come up within 15 s (wanrelay_trunk_up{peer=\"sp\"} is not 1)"
-    else
-      pair_error="cp exited: $(tail -n 2 "$tmp/cp.err" | tr '\n' ' ')"
-    fi
+# start_pair NAME SP_CFG SP_ADMIN CP_CFG CP_ADMIN : starts both relays and waits (bounded) for the CP
+# to report its trunk to "sp" up; sets PAIR_SP_PID / PAIR_CP_PID, or PAIR_ERROR and returns 1.
+start_pair() {
+  local name="$1" up=""
+  PAIR_ERROR=""
+  relay "$name-sp" "$2" "$3" || { PAIR_ERROR="sp $RELAY_ERROR"; return 1; }
+  PAIR_SP_PID=$LAST_PID
+  relay "$name-cp" "$4" "$5" || { PAIR_ERROR="cp $RELAY_ERROR"; return 1; }
+  PAIR_CP_PID=$LAST_PID
+  for _ in $(seq 150); do
+    up=$(metric_sum "$5" '^wanrelay_trunk_up\{[^}]*peer="sp"')
+    [ "${up:-0}" -ge 1 ] 2>/dev/null && return 0
+    kill -0 "$PAIR_CP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$PAIR_CP_PID" 2>/dev/null; then
+    PAIR_ERROR="trunk to sp did not come up within 15 s (wanrelay_trunk_up{peer=\"sp\"} is not 1)"
   else
-    pair_error="cp $RELAY_ERROR"
+    PAIR_ERROR="cp exited: $(tail -n 2 "$tmp/$name-cp.err" | tr '\n' ' ')"
   fi
+  return 1
+}
+pair_error=""
+if start_pair pair "$tmp/sp.yaml" "$SP_ADMIN" "$tmp/cp.yaml" "$CP_ADMIN"; then
+  SP_PID=$PAIR_SP_PID; CP_PID=$PAIR_CP_PID
+  if have iperf3; then
+    add_case pair.single "$CP_IPERF" "$CP_PID" "$SP_PID"; add_case pair.p100 "$CP_IPERF" "$CP_PID" "$SP_PID"
+  fi
+  add_case pair.sessions "$CP_REPLY" "$CP_PID" "$SP_PID"
 else
-  pair_error="sp $RELAY_ERROR"
+  pair_error="$PAIR_ERROR"
 fi
 if [ -n "$pair_error" ]; then
   log "wanrelay pair not available: $pair_error"
   unavailable "pair not available (below)" pair.single pair.p100 pair.sessions
+fi
+
+# ---- wanrelay pair inside TLS 1.3 with mutual certificates (trunk.tls): what TLS costs ----------
+if have openssl && have iperf3; then
+  mkdir -p "$tmp/pki"
+  cert_ok=1
+  ( cd "$tmp/pki" &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt \
+      -days 2 -subj /CN=bench-ca &&
+    for n in sp cp; do
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $n.key -out $n.csr -subj /CN=$n &&
+      openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $n.crt -days 2 || exit 1
+    done ) >"$tmp/pki.log" 2>&1 || cert_ok=0
+  if [ "$cert_ok" = 1 ]; then
+    port TSP_ADMIN; port TSP_TRUNK; port TCP_ADMIN; port TCP_IPERF
+    sed -e "s/$SP_ADMIN/$TSP_ADMIN/; s/$SP_TRUNK/$TSP_TRUNK/" "$tmp/sp.yaml" >"$tmp/sp-tls.yaml"
+    echo "  tls: { cert: $tmp/pki/sp.crt, key: $tmp/pki/sp.key, ca: $tmp/pki/ca.crt }" >>"$tmp/sp-tls.yaml"
+    cat >"$tmp/cp-tls.yaml" <<YAML
+node: { id: cp-tls, admin: 127.0.0.1:$TCP_ADMIN }
+listeners:
+  - { name: iperf, protocol: tcp, listen: 127.0.0.1:$TCP_IPERF, target: 127.0.0.1:$IPERF, via: peer:sp }
+trunk:
+  peers:
+    - { name: sp, address: 127.0.0.1:$TSP_TRUNK, key: "$KEY" }
+  tls: { cert: $tmp/pki/cp.crt, key: $tmp/pki/cp.key, ca: $tmp/pki/ca.crt }
+YAML
+    if start_pair pairtls "$tmp/sp-tls.yaml" "$TSP_ADMIN" "$tmp/cp-tls.yaml" "$TCP_ADMIN"; then
+      add_case pairtls.single "$TCP_IPERF" "$PAIR_CP_PID" "$PAIR_SP_PID"
+    else
+      unavailable "TLS pair not available: $PAIR_ERROR" pairtls.single
+    fi
+  else
+    unavailable "openssl could not make the test certificates" pairtls.single
+  fi
+else
+  unavailable "skipped: no openssl or no iperf3" pairtls.single
 fi
 
 # ---- kcptun pair ----------------------------------------------------------------------------
@@ -419,7 +459,7 @@ have iperf3 || unavailable "skipped: no iperf3" direct.single direct.p100 forwar
 warm=$((SECONDS_PER_CASE < 4 ? 5 : 15))
 warm_sessions=$((SECONDS_PER_CASE < 4 ? 5000 : 30000))
 warm_session_seconds=$((SECONDS_PER_CASE < 4 ? 10 : 30))
-for key in forward.single pair.single; do
+for key in forward.single pair.single pairtls.single; do
   if [ -n "${PORT[$key]:-}" ]; then
     log "warm-up: iperf3 through ${key%.single} (${warm}s, not counted)"
     timeout $((warm + 30)) iperf3 -c 127.0.0.1 -p "${PORT[$key]}" -t "$warm" >/dev/null 2>&1 || restart_iperf_server
@@ -435,7 +475,7 @@ for key in forward.sessions pair.sessions; do
 done
 
 # ---- rounds ---------------------------------------------------------------------------------
-ORDER=(direct.single forward.single socat.single haproxy.single pair.single kcptun.single
+ORDER=(direct.single forward.single socat.single haproxy.single pair.single pairtls.single kcptun.single
        direct.p100 pair.p100 kcptun.p100
        direct.sessions haproxy.sessions forward.sessions pair.sessions)
 for round in $(seq "$ROUNDS"); do
@@ -524,6 +564,7 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
   row "1 stream   socat"             socat.single     Gbit/s direct.single
   row "1 stream   haproxy"           haproxy.single   Gbit/s direct.single
   row "1 stream   wanrelay pair"     pair.single      Gbit/s direct.single "$(target pair.single direct.single 0.30 '>= 0.30 x direct'); $(target pair.single kcptun.single 10 '>= 10 x kcptun')"
+  row "1 stream   wanrelay pair TLS" pairtls.single   Gbit/s direct.single "TLS cost: $(times pairtls.single pair.single 'the plain pair')"
   row "1 stream   kcptun pair"       kcptun.single    Gbit/s direct.single
   row "100 streams direct"           direct.p100      Gbit/s direct.p100
   row "100 streams wanrelay pair"    pair.p100        Gbit/s direct.p100 "$(times pair.p100 kcptun.p100 kcptun)"
