@@ -119,6 +119,17 @@ class PeerRaceTest {
           Map<String, Double> after = metrics(cp);
           assertThat(sum(after, "wanrelay_race_timeouts_total", "group=\"site\"")).isEqualTo(1);
           assertThat(sum(after, "wanrelay_connect_failures_total", "reason=\"race_timeout\"")).isEqualTo(1);
+          assertThat(sum(after, "wanrelay_trunk_connect_seconds_count", "peer=\"sp1\"")).isEqualTo(1);
+          assertThat(sum(after, "wanrelay_trunk_connect_seconds_count", "peer=\"sp3\"")).isEqualTo(1);
+          // The timed-out session is among the recent ones, with its failure and outcome.
+          await("ended session listed", () -> {
+            try {
+              String list = Loopback.httpGet(cp.adminAddress(), "/api/sessions");
+              return list.contains("\"failure\":\"race_timeout\"") && list.contains("\"outcome\":\"connect_failed\"");
+            } catch (IOException e) {
+              return false;
+            }
+          });
         }
       }
     }
