@@ -9,8 +9,21 @@ package net.wanrelay.it.wan;
 public final class SynOptionStripper {
   private SynOptionStripper() {}
 
+  /**
+   * True when {@code packet[0..length)} is an IPv4 TCP segment with SYN set that carries an option
+   * the stripper would scrub (for the emulator's drop mode: a middlebox that drops such SYNs).
+   */
+  public static boolean hasUnknownOption(byte[] packet, int length) {
+    return scan(packet, length, false) > 0;
+  }
+
   /** Strips {@code packet[0..length)} in place; returns the number of options replaced. */
   public static int strip(byte[] packet, int length) {
+    return scan(packet, length, true);
+  }
+
+  /** Counts the unknown options of a SYN / SYN-ACK, overwriting them with NOPs when {@code rewrite}. */
+  private static int scan(byte[] packet, int length, boolean rewrite) {
     if (length < 20 || (packet[0] >> 4 & 0xf) != 4 || (packet[9] & 0xff) != 6) {
       return 0;
     }
@@ -60,14 +73,16 @@ public final class SynOptionStripper {
       }
       int len = packet[i + 1] & 0xff;
       if (!(kind == 2 || kind == 3 || kind == 4 || kind == 8)) {
-        for (int k = i; k < i + len; k++) {
-          packet[k] = 1;
+        if (rewrite) {
+          for (int k = i; k < i + len; k++) {
+            packet[k] = 1;
+          }
         }
         replaced++;
       }
       i += len;
     }
-    if (replaced > 0) {
+    if (replaced > 0 && rewrite) {
       packet[tcp + 16] = 0;
       packet[tcp + 17] = 0;
       int sum = tcpChecksum(packet, ihl, total);

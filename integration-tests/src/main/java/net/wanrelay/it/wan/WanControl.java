@@ -44,11 +44,12 @@ public final class WanControl {
     return set("both", "delay=" + oneWayDelay.toNanos() + "ns loss=" + loss + " rate=" + rate);
   }
 
-  /** Back to no delay, no loss, no rate limit, queue 1000 packets, link up, options kept. */
+  /** Back to no delay, no loss, no rate limit, queue 1000 packets, link up, options kept and passed. */
   public void reset() {
     set("both", "delay=0 jitter=0 loss=0 rate=unlimited queue=1000");
     command("cut both off");
     stripOptions(false);
+    dropOptions(false);
   }
 
   /** Drops everything in both directions for {@code duration}. */
@@ -58,6 +59,11 @@ public final class WanControl {
 
   public void stripOptions(boolean on) {
     command("strip-options " + (on ? "on" : "off"));
+  }
+
+  /** Drop SYN and SYN-ACK segments carrying an unknown TCP option (a middlebox that drops, not strips). */
+  public void dropOptions(boolean on) {
+    command("drop-options " + (on ? "on" : "off"));
   }
 
   public void resetStats() {

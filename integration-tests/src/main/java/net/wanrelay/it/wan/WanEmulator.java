@@ -25,6 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  *   show                        current settings of both directions
  *   cut [c2s|s2c|both] 10s      drop everything for that long (a link outage); "cut ... off" ends it
  *   strip-options on|off        NOP out unknown TCP options in SYN / SYN-ACK (discovery fallback tests)
+ *   drop-options on|off         drop SYN / SYN-ACK segments that carry an unknown TCP option
  *   stats                       counters per direction
  *   reset-stats
  *   quit                        (so does end of stdin, so the emulator dies with its parent)
@@ -37,6 +38,7 @@ public final class WanEmulator {
   private final Direction c2s;
   private final Direction s2c;
   private volatile boolean stripOptions;
+  private volatile boolean dropOptions;
   private final PrintStream out;
 
   WanEmulator(Tun c2sTun, Tun s2cTun, PrintStream out) {
@@ -121,6 +123,13 @@ public final class WanEmulator {
           stripOptions = w[1].equals("on");
           return "OK strip-options " + w[1];
         }
+        case "drop-options": {
+          if (w.length != 2 || !(w[1].equals("on") || w[1].equals("off"))) {
+            return "ERR usage: drop-options on|off";
+          }
+          dropOptions = w[1].equals("on");
+          return "OK drop-options " + w[1];
+        }
         case "stats":
           return "STATS " + c2s.stats() + " " + s2c.stats();
         case "reset-stats":
@@ -130,7 +139,7 @@ public final class WanEmulator {
         case "quit":
           return null;
         default:
-          return "ERR unknown command '" + w[0] + "' (set, show, cut, strip-options, stats, reset-stats, quit)";
+          return "ERR unknown command '" + w[0] + "' (set, show, cut, strip-options, drop-options, stats, reset-stats, quit)";
       }
     } catch (IllegalArgumentException e) {
       return "ERR " + e.getMessage();
@@ -147,7 +156,8 @@ public final class WanEmulator {
   }
 
   private String show() {
-    return "c2s[" + c2s.settings + "] s2c[" + s2c.settings + "] strip-options=" + (stripOptions ? "on" : "off");
+    return "c2s[" + c2s.settings + "] s2c[" + s2c.settings + "] strip-options=" + (stripOptions ? "on" : "off")
+        + " drop-options=" + (dropOptions ? "on" : "off");
   }
 
   private record Timed(byte[] packet, long due) {}
@@ -169,6 +179,7 @@ public final class WanEmulator {
     final AtomicLong queueDrops = new AtomicLong();
     final AtomicLong cutDrops = new AtomicLong();
     final AtomicLong stripped = new AtomicLong();
+    final AtomicLong optionDrops = new AtomicLong();
     final AtomicLong writeErrors = new AtomicLong();
 
     Direction(String name, Tun from, Tun to, SplittableRandom random) {
@@ -202,6 +213,10 @@ public final class WanEmulator {
         if (cutUntil != appliedCut) {
           appliedCut = cutUntil;
           shaper.cutUntil(appliedCut);
+        }
+        if (dropOptions && SynOptionStripper.hasUnknownOption(p, p.length)) {
+          optionDrops.incrementAndGet();
+          continue;
         }
         if (stripOptions && SynOptionStripper.strip(p, p.length) > 0) {
           stripped.incrementAndGet();
@@ -244,11 +259,11 @@ public final class WanEmulator {
     String stats() {
       return name + " passed=" + passed.get() + " bytes=" + passedBytes.get() + " lost=" + lost.get()
           + " queue_drops=" + queueDrops.get() + " cut_drops=" + cutDrops.get() + " stripped=" + stripped.get()
-          + " write_errors=" + writeErrors.get() + " in_flight=" + line.size();
+          + " option_drops=" + optionDrops.get() + " write_errors=" + writeErrors.get() + " in_flight=" + line.size();
     }
 
     void resetStats() {
-      for (AtomicLong a : new AtomicLong[] {passed, passedBytes, lost, queueDrops, cutDrops, stripped, writeErrors}) {
+      for (AtomicLong a : new AtomicLong[] {passed, passedBytes, lost, queueDrops, cutDrops, stripped, optionDrops, writeErrors}) {
         a.set(0);
       }
     }

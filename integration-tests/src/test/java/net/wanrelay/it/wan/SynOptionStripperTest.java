@@ -68,6 +68,22 @@ class SynOptionStripperTest {
   }
 
   @Test
+  void dropModeRecognisesSynsWithAnUnknownOptionWithoutChangingThem() {
+    byte[] probeSyn = segment(0x02, concat(LINUX_OPTIONS, PROBE), new byte[0]);
+    byte[] copy = probeSyn.clone();
+    assertThat(SynOptionStripper.hasUnknownOption(probeSyn, probeSyn.length)).isTrue();
+    assertThat(probeSyn).isEqualTo(copy);
+    byte[] responseSynAck = segment(0x12, concat(PROBE, new byte[] {2, 4, 5, (byte) 0xb4}), new byte[0]);
+    assertThat(SynOptionStripper.hasUnknownOption(responseSynAck, responseSynAck.length)).isTrue();
+    byte[] plainSyn = segment(0x02, LINUX_OPTIONS, new byte[0]);
+    assertThat(SynOptionStripper.hasUnknownOption(plainSyn, plainSyn.length)).isFalse();
+    byte[] dataWithOption = segment(0x10, PROBE, new byte[] {1, 2});
+    assertThat(SynOptionStripper.hasUnknownOption(dataWithOption, dataWithOption.length)).as("not a SYN").isFalse();
+    byte[] malformed = segment(0x02, new byte[] {(byte) 253, 0, 1, 1}, new byte[0]);
+    assertThat(SynOptionStripper.hasUnknownOption(malformed, malformed.length)).isFalse();
+  }
+
+  @Test
   void synAckIsStrippedToo() {
     byte[] p = segment(0x12, concat(PROBE, new byte[] {2, 4, 5, (byte) 0xb4}), new byte[0]);
     assertThat(SynOptionStripper.strip(p, p.length)).isEqualTo(1);

@@ -37,10 +37,13 @@ class WanEmulatorCommandTest {
   @Test
   void stripCutStatsAndQuit() {
     assertThat(emulator.command("strip-options on")).isEqualTo("OK strip-options on");
-    assertThat(emulator.command("show")).endsWith("strip-options=on");
+    assertThat(emulator.command("show")).contains("strip-options=on").endsWith("drop-options=off");
+    assertThat(emulator.command("drop-options on")).isEqualTo("OK drop-options on");
+    assertThat(emulator.command("show")).endsWith("drop-options=on");
+    assertThat(emulator.command("drop-options sometimes")).startsWith("ERR usage: drop-options");
     assertThat(emulator.command("cut 2s")).isEqualTo("OK cut both 2s");
     assertThat(emulator.command("cut s2c off")).isEqualTo("OK cut s2c off");
-    assertThat(emulator.command("stats")).startsWith("STATS c2s passed=0").contains(" s2c passed=0");
+    assertThat(emulator.command("stats")).startsWith("STATS c2s passed=0").contains(" s2c passed=0").contains("option_drops=0");
     assertThat(emulator.command("quit")).isNull();
   }
 }
