@@ -10,7 +10,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import net.wanrelay.discovery.nfqueue.DeferredPacketHandler;
 import net.wanrelay.discovery.nfqueue.NfQueueWorker;
 import net.wanrelay.discovery.nfqueue.NfqMessages;
 import net.wanrelay.discovery.nfqueue.PacketHandler;
@@ -37,6 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DiscoveryResponder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryResponder.class);
+  /** How long an onward probe's answer is kept for retransmitted SYN-ACKs of the same probe. */
+  private static final Duration ONWARD_REMEMBER = Duration.ofSeconds(10);
 
   /**
    * @param listen the discovery listener address, e.g. 0.0.0.0:7801 (the nft tproxy target)
@@ -66,6 +75,11 @@ public final class DiscoveryResponder implements AutoCloseable {
   private final Consumer<ProbeSeen> onProbe;
   private Channel listener;
   private NfQueueWorker synAckQueue;
+  /** Enhanced discovery: the prober for onward probes, or null (answer at once). */
+  private Prober onward;
+  private Duration onwardTimeout;
+  /** Onward probes in flight (and just done), by the probe's 4-tuple: a retransmitted SYN-ACK joins its probe. */
+  private final Map<FourTuple, CompletableFuture<byte[]>> onwardProbes = new ConcurrentHashMap<>();
 
   public DiscoveryResponder(EventLoopGroup epollGroup, Config config, MeterRegistry registry, Consumer<ProbeSeen> onProbe) {
     this.group = epollGroup;
@@ -91,9 +105,22 @@ public final class DiscoveryResponder implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Enhanced discovery (a relay that may sit in the middle of the path): for each probe, hold the
+   * listener's SYN-ACK, probe the server onward with {@code prober} (flag RELAYED, at most
+   * {@code timeout}), and answer with the response of a further SP if one answered, else with our
+   * own. Call before {@link #startQueue}. The prober's queues must be running.
+   */
+  public DiscoveryResponder probeOnward(Prober prober, Duration timeout) {
+    this.onward = prober;
+    this.onwardTimeout = timeout;
+    return this;
+  }
+
   /** Binds the SYN-ACK queue in this process's network namespace. */
   public DiscoveryResponder startQueue(int synAckQueueNumber) throws IOException {
-    synAckQueue = NfQueueWorker.start(synAckQueueNumber, synAckWriter(), registry);
+    synAckQueue = onward == null ? NfQueueWorker.start(synAckQueueNumber, synAckWriter(), registry)
+        : NfQueueWorker.startDeferred(synAckQueueNumber, onwardSynAckWriter(), registry);
     return this;
   }
 
@@ -137,23 +164,88 @@ public final class DiscoveryResponder implements AutoCloseable {
   }
 
   private Verdict writeResponse(NfqMessages.Packet queued) {
+    Ipv4TcpPacket synAck = answerable(queued);
+    return synAck == null ? Verdict.accept() : withResponse(queued, synAck, responseOption);
+  }
+
+  /** The queued SYN-ACK if it should get a response option, else null (counted). */
+  private Ipv4TcpPacket answerable(NfqMessages.Packet queued) {
     ParseResult<Ipv4TcpPacket> parsed = Ipv4TcpPacket.parse(queued.payload());
     if (!parsed.isOk()) {
       counters.inc("synack_unparseable");
-      return Verdict.accept();
+      return null;
     }
     Ipv4TcpPacket synAck = parsed.value();
     if (!synAck.isSynAck()) {
       counters.inc("synack_writer_not_synack");
-      return Verdict.accept();
+      return null;
     }
     // SYN-ACK: source = server (the original destination), destination = client
     PeeringRule rule = config.peeringRules().match(synAck.destination(), synAck.source(), synAck.sourcePort());
     if (rule.action() == PeeringRule.Action.PASS_THROUGH) {
       counters.inc("response_withheld");
-      return Verdict.accept();
+      return null;
     }
-    TcpOptionInserter.Result r = TcpOptionInserter.insert(queued.payload(), responseOption);
+    return synAck;
+  }
+
+  /** Handler for the SYN-ACK queue in enhanced discovery: answers once the onward probe is done. */
+  public DeferredPacketHandler onwardSynAckWriter() {
+    return (queued, verdict) -> {
+      Ipv4TcpPacket synAck = answerable(queued);
+      if (synAck == null) {
+        verdict.accept(Verdict.accept());
+        return;
+      }
+      FourTuple probe = new FourTuple(synAck.destinationSocket(), synAck.sourceSocket());
+      CompletableFuture<byte[]> fresh = new CompletableFuture<>();
+      CompletableFuture<byte[]> answer = onwardProbes.putIfAbsent(probe, fresh);
+      if (answer == null) {
+        answer = fresh;
+        startOnward(probe, synAck, fresh);
+      } else {
+        counters.inc("onward_joined"); // a retransmitted SYN-ACK of a probe already in hand
+      }
+      answer.whenComplete((option, err) ->
+          verdict.accept(withResponse(queued, synAck, option != null ? option : responseOption)));
+    };
+  }
+
+  private void startOnward(FourTuple probe, Ipv4TcpPacket synAck, CompletableFuture<byte[]> answer) {
+    InetSocketAddress client = new InetSocketAddress(synAck.destination(), 0);
+    InetSocketAddress server = synAck.sourceSocket();
+    CompletionStage<ProbeOutcome> outcome;
+    try {
+      outcome = onward.probeOnward(client, server, onwardTimeout);
+    } catch (RuntimeException e) {
+      outcome = CompletableFuture.completedFuture(new ProbeOutcome.Failed(e));
+    }
+    outcome.whenComplete((o, err) -> {
+      byte[] option = responseOption;
+      if (o instanceof ProbeOutcome.Peer peer) {
+        counters.inc("onward_peer"); // a further SP answered: it is the one to use
+        option = codec.encodeResponse(peer.response());
+        log.debug("probe {} -> {}: a further SP answered ({})", probe.local(), server, peer.peers());
+      } else if (o instanceof ProbeOutcome.NoPeer n) {
+        counters.inc("onward_no_peer"); // we are the last SP before the server
+        n.channel().close();
+      } else if (o instanceof ProbeOutcome.Stripped st) {
+        counters.inc("onward_stripped");
+        st.channel().close();
+      } else if (o instanceof ProbeOutcome.Timeout) {
+        counters.inc("onward_timeout");
+      } else {
+        counters.inc("onward_failed");
+        log.debug("onward probe {} -> {} failed: {}", client, server, o == null ? err : ((ProbeOutcome.Failed) o).cause());
+      }
+      answer.complete(option);
+      // keep the answer a little for SYN-ACK retransmits, then forget it
+      group.schedule(() -> onwardProbes.remove(probe, answer), ONWARD_REMEMBER.toMillis(), TimeUnit.MILLISECONDS);
+    });
+  }
+
+  private Verdict withResponse(NfqMessages.Packet queued, Ipv4TcpPacket synAck, byte[] option) {
+    TcpOptionInserter.Result r = TcpOptionInserter.insert(queued.payload(), option);
     if (!r.changed()) {
       counters.inc("response_not_added");
       log.warn("response option not added to {}: {}", synAck, r.reason());

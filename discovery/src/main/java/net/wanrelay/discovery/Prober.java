@@ -65,11 +65,13 @@ public final class Prober implements AutoCloseable {
   /** State of one probe in flight, filled by the SYN writer and the SYN-ACK reader threads. */
   private static final class Pending {
     final long nonce;
+    final int flags;
     volatile ProbeResponse response;
     volatile boolean optionSent;
 
-    Pending(long nonce) {
+    Pending(long nonce, int flags) {
       this.nonce = nonce;
+      this.flags = flags;
     }
   }
 
@@ -128,7 +130,8 @@ public final class Prober implements AutoCloseable {
     }
     Pending p = pendingFor(syn.sourceSocket(), syn.destinationSocket());
     long nonce = p != null ? p.nonce : random.nextInt() & 0xffffffffL;
-    byte[] option = codec.encodeRequest(new ProbeRequest(ProbeOptionCodec.VERSION, ProbeRequest.FLAG_CLUSTER_OK, nonce));
+    int flags = p != null ? p.flags : ProbeRequest.FLAG_CLUSTER_OK;
+    byte[] option = codec.encodeRequest(new ProbeRequest(ProbeOptionCodec.VERSION, flags, nonce));
     TcpOptionInserter.Result r = TcpOptionInserter.insert(queued.payload(), option);
     if (!r.changed()) {
       counters.inc("probe_not_added");
@@ -185,6 +188,21 @@ public final class Prober implements AutoCloseable {
    * it), TIMEOUT or FAILED. Never completes exceptionally.
    */
   public CompletionStage<ProbeOutcome> probe(InetSocketAddress client, InetSocketAddress server) {
+    return probe(client, server, ProbeRequest.FLAG_CLUSTER_OK, config.probeTimeout(), true);
+  }
+
+  /**
+   * A middle relay's onward probe (enhanced discovery) for a probe it received: flag RELAYED, at
+   * most {@code timeout}, no plain retry (a timeout just means the middle relay answers itself).
+   * Outcomes as {@link #probe}; the caller closes a NO_PEER channel it does not use.
+   */
+  public CompletionStage<ProbeOutcome> probeOnward(InetSocketAddress client, InetSocketAddress server,
+      Duration timeout) {
+    return probe(client, server, ProbeRequest.FLAG_RELAYED | ProbeRequest.FLAG_CLUSTER_OK, timeout, false);
+  }
+
+  private CompletionStage<ProbeOutcome> probe(InetSocketAddress client, InetSocketAddress server, int flags,
+      Duration timeout, boolean plainRetry) {
     CompletableFuture<ProbeOutcome> result = new CompletableFuture<>();
     if (synAckQueue != null && !synAckQueue.isRunning()) {
       // an SP's answer would go unread and its listener taken for the server: do not probe blind
@@ -193,7 +211,7 @@ public final class Prober implements AutoCloseable {
           + synAckQueue.queue() + ") is not running")));
       return result;
     }
-    connect(client, server, true, config.probeTimeout()).whenComplete((conn, err) -> {
+    connect(client, server, flags, timeout).whenComplete((conn, err) -> {
       if (err == null) {
         // connected: the SYN-ACK has passed the reader already
         Channel ch = conn.channel();
@@ -215,7 +233,11 @@ public final class Prober implements AutoCloseable {
         result.complete(new ProbeOutcome.Failed(cause));
         return;
       }
-      connect(client, server, false, config.retryTimeout()).whenComplete((plain, err2) -> {
+      if (!plainRetry) {
+        result.complete(new ProbeOutcome.Timeout());
+        return;
+      }
+      connect(client, server, -1, config.retryTimeout()).whenComplete((plain, err2) -> {
         if (err2 == null) {
           result.complete(new ProbeOutcome.Stripped(plain.channel()));
         } else if (unwrap(err2) instanceof ConnectTimeoutException) {
@@ -256,9 +278,13 @@ public final class Prober implements AutoCloseable {
   /** A connected channel and the 4-tuple it was registered under (its bound address). */
   private record Connected(Channel channel, FourTuple key) {}
 
-  /** Binds (transparently) then connects; the probe variant registers the 4-tuple before the SYN. */
-  private CompletableFuture<Connected> connect(InetSocketAddress client, InetSocketAddress server, boolean withProbe,
+  /**
+   * Binds (transparently) then connects; with {@code probeFlags >= 0} the socket is marked and its
+   * 4-tuple registered before the SYN (a plain connection otherwise).
+   */
+  private CompletableFuture<Connected> connect(InetSocketAddress client, InetSocketAddress server, int probeFlags,
       Duration timeout) {
+    boolean withProbe = probeFlags >= 0;
     CompletableFuture<Connected> f = new CompletableFuture<>();
     Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class)
         .option(ChannelOption.AUTO_READ, false)
@@ -285,7 +311,7 @@ public final class Prober implements AutoCloseable {
         }
         FourTuple key = new FourTuple((InetSocketAddress) ch.localAddress(), server);
         if (withProbe) {
-          pending.put(key, new Pending(random.nextInt() & 0xffffffffL));
+          pending.put(key, new Pending(random.nextInt() & 0xffffffffL, probeFlags));
         }
         ch.connect(server).addListener((ChannelFutureListener) c -> {
           if (c.isSuccess()) {

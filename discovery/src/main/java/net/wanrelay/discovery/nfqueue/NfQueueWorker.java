@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * to use --queue-bypass so packets flow untouched when no worker is bound.
  *
  * <p>Metrics: {@code wanrelay_nfqueue_packets_total{queue}}, {@code wanrelay_nfqueue_modified_total{queue}},
- * {@code wanrelay_nfqueue_errors_total{queue,kind=callback|malformed|overrun|send}}.
+ * {@code wanrelay_nfqueue_errors_total{queue,kind=callback|malformed|overrun|send|late_verdict}}. A
+ * {@link DeferredPacketHandler} may give its verdict later from another thread.
  */
 public final class NfQueueWorker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NfQueueWorker.class);
@@ -22,7 +23,7 @@ public final class NfQueueWorker implements AutoCloseable {
   private static final int MAX_QUEUE_LEN = 1024;
 
   private final int queue;
-  private final PacketHandler handler;
+  private final DeferredPacketHandler handler;
   private final NetlinkTransport socket;
   private final List<NfqMessages.Packet> early;
   private final Thread thread;
@@ -32,9 +33,13 @@ public final class NfQueueWorker implements AutoCloseable {
   private final Counter malformed;
   private final Counter overruns;
   private final Counter sendErrors;
+  private final Counter lateVerdicts;
   private volatile boolean running = true;
+  /** Guards the socket between verdicts sent from other threads and the final close. */
+  private final Object sendLock = new Object();
+  private boolean socketClosed;
 
-  private NfQueueWorker(int queue, PacketHandler handler, NetlinkTransport socket, MeterRegistry registry,
+  private NfQueueWorker(int queue, DeferredPacketHandler handler, NetlinkTransport socket, MeterRegistry registry,
       List<NfqMessages.Packet> early) {
     this.queue = queue;
     this.early = early;
@@ -47,6 +52,7 @@ public final class NfQueueWorker implements AutoCloseable {
     this.malformed = error(registry, q, "malformed");
     this.overruns = error(registry, q, "overrun");
     this.sendErrors = error(registry, q, "send");
+    this.lateVerdicts = error(registry, q, "late_verdict");
     this.thread = new Thread(this::loop, "nfqueue-" + queue);
     this.thread.setDaemon(true);
   }
@@ -63,9 +69,27 @@ public final class NfQueueWorker implements AutoCloseable {
     return start(queue, handler, registry, NetlinkSocket.open(200, 4 << 20));
   }
 
+  /** As {@link #start(int, PacketHandler, MeterRegistry)} with a handler that may answer later. */
+  public static NfQueueWorker startDeferred(int queue, DeferredPacketHandler handler, MeterRegistry registry)
+      throws IOException {
+    return startDeferred(queue, handler, registry, NetlinkSocket.open(200, 4 << 20));
+  }
+
   /** As {@link #start(int, PacketHandler, MeterRegistry)} over a given transport (tests). */
   static NfQueueWorker start(int queue, PacketHandler handler, MeterRegistry registry, NetlinkTransport socket)
       throws IOException {
+    return startDeferred(queue, (p, verdict) -> {
+      Verdict v = handler.onPacket(p);
+      if (v == null) {
+        throw new IllegalStateException("handler returned no verdict");
+      }
+      verdict.accept(v);
+    }, registry, socket);
+  }
+
+  /** As {@link #startDeferred(int, DeferredPacketHandler, MeterRegistry)} over a given transport (tests). */
+  static NfQueueWorker startDeferred(int queue, DeferredPacketHandler handler, MeterRegistry registry,
+      NetlinkTransport socket) throws IOException {
     List<NfqMessages.Packet> early = new java.util.ArrayList<>();
     try {
       socket.send(NfqMessages.bind(queue, 1, COPY_RANGE, MAX_QUEUE_LEN));
@@ -147,31 +171,46 @@ public final class NfQueueWorker implements AutoCloseable {
       }
     } finally {
       running = false;
-      socket.close(); // closed on this thread, so no receive is in flight on a reused descriptor
+      synchronized (sendLock) {
+        socketClosed = true;
+        socket.close(); // closed on this thread, so no receive is in flight on a reused descriptor
+      }
     }
   }
 
   private void handle(NfqMessages.Packet p) {
     packets.increment();
-    Verdict v;
+    java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
     try {
-      v = handler.onPacket(p);
-      if (v == null) {
-        throw new IllegalStateException("handler returned no verdict");
-      }
+      handler.onPacket(p, v -> {
+        if (answered.compareAndSet(false, true)) {
+          send(p, v == null ? Verdict.accept() : v);
+        }
+      });
     } catch (Throwable t) { // fail-safe: never lose a packet because of our own bug
       callbackErrors.increment();
       log.warn("NFQUEUE {}: handler failed for packet {}, accepting it unchanged", queue, p.id(), t);
-      v = Verdict.accept();
+      if (answered.compareAndSet(false, true)) {
+        send(p, Verdict.accept());
+      }
     }
+  }
+
+  private void send(NfqMessages.Packet p, Verdict v) {
     if (v.modified()) {
       modified.increment();
     }
-    try {
-      socket.send(NfqMessages.verdict(queue, p.id(), v.code(), v.payload()));
-    } catch (IOException e) {
-      sendErrors.increment();
-      log.warn("NFQUEUE {}: verdict for packet {} not sent", queue, p.id(), e);
+    synchronized (sendLock) {
+      if (socketClosed) {
+        lateVerdicts.increment(); // the queue is gone; the kernel has let the packet pass (fail-open)
+        return;
+      }
+      try {
+        socket.send(NfqMessages.verdict(queue, p.id(), v.code(), v.payload()));
+      } catch (IOException e) {
+        sendErrors.increment();
+        log.warn("NFQUEUE {}: verdict for packet {} not sent", queue, p.id(), e);
+      }
     }
   }
 

@@ -118,6 +118,49 @@ class NfQueueWorkerTest {
   }
 
   @Test
+  void deferredVerdictsMayComeLaterOutOfOrderAndOnlyOnce() throws Exception {
+    FakeTransport t = new FakeTransport();
+    t.toWorker.add(NfqTestMessages.ack(1, 0));
+    java.util.Map<Long, java.util.function.Consumer<Verdict>> held = new java.util.concurrent.ConcurrentHashMap<>();
+    DeferredPacketHandler h = (p, verdict) -> {
+      if (p.id() == 1) {
+        held.put(p.id(), verdict); // answered later, from another thread
+      } else {
+        verdict.accept(Verdict.drop());
+      }
+    };
+    java.util.function.Consumer<Verdict> late;
+    try (NfQueueWorker w = NfQueueWorker.startDeferred(7, h, registry, t)) {
+      t.sent.take(); // bind
+      t.toWorker.add(NfqTestMessages.packet(7, 1, 0x77, new byte[] {9}));
+      t.toWorker.add(NfqTestMessages.packet(7, 2, 0x77, new byte[] {9}));
+      byte[] first = t.sent.poll(5, TimeUnit.SECONDS);
+      assertThat(verdictAttr(first, NfqMessages.NFQA_VERDICT_HDR)).as("packet 2 answered while 1 is held")
+          .containsExactly(0, 0, 0, 0, 0, 0, 0, 2);
+      Thread other = new Thread(() -> {
+        held.get(1L).accept(Verdict.accept(new byte[] {4, 5}));
+        held.get(1L).accept(Verdict.drop()); // a second answer is ignored
+      });
+      other.start();
+      other.join();
+      byte[] second = t.sent.poll(5, TimeUnit.SECONDS);
+      assertThat(verdictAttr(second, NfqMessages.NFQA_VERDICT_HDR)).containsExactly(0, 0, 0, 1, 0, 0, 0, 1);
+      assertThat(verdictAttr(second, NfqMessages.NFQA_PAYLOAD)).containsExactly(4, 5);
+      assertThat(t.sent.poll(200, TimeUnit.MILLISECONDS)).isNull();
+      t.toWorker.add(NfqTestMessages.packet(7, 1, 0x77, new byte[] {9}));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (counter("wanrelay_nfqueue_packets_total", "queue", "7") < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      late = held.get(1L);
+    }
+    late.accept(Verdict.accept()); // the queue is closed: counted, nothing sent on a closed socket
+    assertThat(t.sent).isEmpty();
+    assertThat(counter("wanrelay_nfqueue_errors_total", "queue", "7", "kind", "late_verdict")).isEqualTo(1);
+    assertThat(counter("wanrelay_nfqueue_modified_total", "queue", "7")).isEqualTo(1);
+  }
+
+  @Test
   void refusedBindIsAClearError() {
     FakeTransport t = new FakeTransport();
     t.toWorker.add(NfqTestMessages.ack(1, -1));

@@ -475,7 +475,8 @@ public final class ConfigLoader {
         positive(s, "hold-down", defaults.holdDown()),
         positive(s, "probe-timeout", defaults.probeTimeout()),
         s.optional("advertise", HostPort::parse),
-        s.optional("sp-selection", ConfigLoader::spSelection).orElse(net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST));
+        s.optional("sp-selection", ConfigLoader::spSelection).orElse(net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST),
+        s.bool("probe-onward", false));
     s.finish();
     return d;
   }

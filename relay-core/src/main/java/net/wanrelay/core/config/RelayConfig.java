@@ -105,8 +105,9 @@ public record RelayConfig(
       List<net.wanrelay.discovery.rules.PeeringRule> peeringRules) {}
 
   /**
-   * Discovery: the probe option, PMT lifetimes, and (SP role) the trunk address advertised in
-   * probe responses.
+   * Discovery: the probe option, PMT lifetimes, (SP role) the trunk address advertised in probe
+   * responses, and whether an SP probes onward for the probes it receives (enhanced discovery: the
+   * furthest SP that answers is the one used).
    */
   public record DiscoveryConfig(
       int optionKind,
@@ -116,11 +117,12 @@ public record RelayConfig(
       Duration holdDown,
       Duration probeTimeout,
       Optional<HostPort> advertise,
-      net.wanrelay.discovery.PeerSelector.Policy spSelection) {
+      net.wanrelay.discovery.PeerSelector.Policy spSelection,
+      boolean probeOnward) {
     public DiscoveryConfig(int optionKind, Optional<Integer> exid, Duration peerTtl, Duration noPeerTtl,
         Duration holdDown, Duration probeTimeout, Optional<HostPort> advertise) {
       this(optionKind, exid, peerTtl, noPeerTtl, holdDown, probeTimeout, advertise,
-          net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST);
+          net.wanrelay.discovery.PeerSelector.Policy.PRIMARY_FIRST, false);
     }
   }
 

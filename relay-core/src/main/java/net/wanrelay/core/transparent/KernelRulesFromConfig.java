@@ -52,7 +52,10 @@ public final class KernelRulesFromConfig {
 
   public static KernelRuleParams params(RelayConfig config) {
     InterceptConfig i = intercept(config);
-    Set<Role> roles = roles(config);
+    Set<Role> roles = EnumSet.copyOf(roles(config));
+    if (roles.contains(Role.SP) && config.discovery().probeOnward()) {
+      roles.add(Role.CP); // the onward probe's SYN and SYN-ACK queues (no intercept without tcp-ports)
+    }
     return KernelRuleParams.of(roles.toArray(new Role[0]))
         .interceptTcpPorts(i.tcpPorts())
         .interceptUdpPorts(i.udpPorts())

@@ -58,6 +58,7 @@ public final class TransparentMode implements AutoCloseable {
   private KernelRuleSet appliedRules;
   private InterceptListener listener;
   private TransparentUdpListener udpListener;
+  private Prober prober;
   private boolean closed;
 
   private TransparentMode() {}
@@ -110,6 +111,12 @@ public final class TransparentMode implements AutoCloseable {
       DiscoveryResponder responder = new DiscoveryResponder(ctx.workers(), rc, registry,
           seen -> log.debug("probe from {} for {}", seen.client(), seen.server()));
       opened.add(responder);
+      if (d.probeOnward()) {
+        Duration onwardTimeout = onwardTimeout(d);
+        responder.probeOnward(prober(ctx, intercept), onwardTimeout);
+        log.info("transparent SP: probing onward for each probe received (enhanced discovery, up to {} ms)",
+            onwardTimeout.toMillis());
+      }
       responder.startListener().startQueue(KernelRulesFromConfig.RESPONSE_QUEUE);
       for (var r : KernelRulesFromConfig.narrowedPassThroughRules(intercept.peeringRules())) {
         log.warn("peering rule {}: the kernel excludes its source {} for every destination", r, r.source());
@@ -118,10 +125,7 @@ public final class TransparentMode implements AutoCloseable {
           intercept.transparentSource() ? "server legs from the client's address" : "server legs from the relay's address");
     }
     if (roles.contains(Role.CP)) {
-      Prober prober = new Prober(ctx.workers(), new Prober.Config(KernelRulesFromConfig.format(d),
-          KernelRulesFromConfig.PROBE_MARK, d.probeTimeout(), d.probeTimeout(), intercept.transparentSource()), registry);
-      opened.add(prober);
-      prober.startQueues(KernelRulesFromConfig.PROBE_QUEUE, KernelRulesFromConfig.SYN_ACK_QUEUE);
+      Prober prober = prober(ctx, intercept);
       DiscoveredTrunks trunks = new DiscoveredTrunks(config.node().id(), config.trunk(), ctx.trunk(), ctx.workers(),
           registry, pmt);
       opened.add(trunks);
@@ -178,6 +182,28 @@ public final class TransparentMode implements AutoCloseable {
     udpListener.start(ctx.transport(), loop);
     log.info("transparent CP: intercepting udp ports {} on {} (flows idle after {} s)", intercept.udpPorts(),
         udpListener.localAddress(), config.limits().udpIdleTimeout().toSeconds());
+  }
+
+  /** The relay's one prober (its queues bound once), shared by the CP role and onward probes. */
+  private Prober prober(TransparentContext ctx, InterceptConfig intercept) throws IOException {
+    if (prober == null) {
+      DiscoveryConfig d = ctx.config().discovery();
+      Prober p = new Prober(ctx.workers(), new Prober.Config(KernelRulesFromConfig.format(d),
+          KernelRulesFromConfig.PROBE_MARK, d.probeTimeout(), d.probeTimeout(), intercept.transparentSource()),
+          ctx.metrics().registry());
+      opened.add(p);
+      p.startQueues(KernelRulesFromConfig.PROBE_QUEUE, KernelRulesFromConfig.SYN_ACK_QUEUE);
+      prober = p;
+    }
+    return prober;
+  }
+
+  /**
+   * An onward probe must end well before the probing CP gives up (its probe timeout, same config
+   * key): half of it, at least 200 ms.
+   */
+  static Duration onwardTimeout(DiscoveryConfig d) {
+    return Duration.ofMillis(Math.max(200, d.probeTimeout().toMillis() / 2));
   }
 
   /** The SP's probe response: discovery.advertise, else the trunk listen address (must be unicast IPv4). */
