@@ -7,6 +7,9 @@
 #   bench/wan-bench.sh                  build the relay jar, then run the bench
 #   WANRELAY_JAR=/path/wanrelay.jar bench/wan-bench.sh   use that jar, skip the build
 #   BENCH_OPTS="-Dbench.sessions=50 -Dbench.uploadMiB=16 -Dbench.capSeconds=30" bench/wan-bench.sh
+#   BENCH_TESTS=TransparentBenchTest bench/wan-bench.sh   only the transparent-mode rows
+# The transparent-mode rows (TransparentBenchTest): TTFB through the pair in transparent mode with
+# the PMT warm and for first contacts with new servers, and without an SP on the path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +23,5 @@ fi
 
 # shellcheck disable=SC2086
 ./mvnw -B -pl integration-tests verify -Dtest.excludedGroups= -Dgroups=bench \
-  -Dtest=WanBenchTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dwanrelay.jar="$jar" ${BENCH_OPTS:-} 2>&1 | grep -v ' DEBUG ' | grep -E '^\[bench\]|^WAN bench|^TTFB|^condition|^---|^RTT|^n/a|^Reference|Tests run:|BUILD|ERROR'
+  -Dtest="${BENCH_TESTS:-WanBenchTest,TransparentBenchTest}" -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dwanrelay.jar="$jar" ${BENCH_OPTS:-} 2>&1 | grep -v ' DEBUG ' | grep -E '^\[bench\]|^WAN bench|^TTFB|^condition|^---|^RTT|^n/a|^Reference|^\[transparent\]|Tests run:|BUILD|ERROR'
