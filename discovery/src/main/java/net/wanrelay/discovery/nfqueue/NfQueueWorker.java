@@ -202,7 +202,7 @@ public final class NfQueueWorker implements AutoCloseable {
     }
     synchronized (sendLock) {
       if (socketClosed) {
-        lateVerdicts.increment(); // the queue is gone; the kernel has let the packet pass (fail-open)
+        lateVerdicts.increment(); // the queue is gone: the kernel dropped what it held (the sender retransmits)
         return;
       }
       try {
