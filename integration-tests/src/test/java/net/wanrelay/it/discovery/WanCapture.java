@@ -56,7 +56,10 @@ final class WanCapture implements AutoCloseable {
   /** Starts {@code tcpdump -i iface} in the node's namespace and waits until it listens. */
   static WanCapture start(Topology t, String node, String iface, Path file) throws IOException {
     Files.deleteIfExists(file);
-    NsProcess p = t.spawn(node, List.of("tcpdump", "-i", iface, "-n", "-U", "-s", "160", "-w", file.toString(),
+    // --immediate-mode: hand each packet to tcpdump at once (TPACKET_V3 otherwise holds a block
+    // until it fills or times out, and packets of the last second were lost on stop)
+    NsProcess p = t.spawn(node, List.of("tcpdump", "-i", iface, "-n", "--immediate-mode", "-U", "-s", "160", "-w",
+        file.toString(),
         "tcp[tcpflags] & tcp-syn != 0"));
     p.awaitLine(Pattern.compile("listening on"), Duration.ofSeconds(15));
     return new WanCapture(p, file);
@@ -64,6 +67,11 @@ final class WanCapture implements AutoCloseable {
 
   /** Stops tcpdump (SIGTERM flushes the file) and decodes what it saw. */
   List<Syn> stop(OptionFormat format) throws IOException {
+    try {
+      Thread.sleep(300); // let the last packets reach the file
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     tcpdump.close();
     ProbeOptionCodec codec = new ProbeOptionCodec(format);
     List<Syn> out = new ArrayList<>();
