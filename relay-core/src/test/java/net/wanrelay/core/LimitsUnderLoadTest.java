@@ -71,7 +71,7 @@ class LimitsUnderLoadTest {
   private static final String ACTIVE_DIRECT = "wanrelay_sessions_active{protocol=\"tcp\",route=\"direct\"}";
 
   private static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!condition.getAsBoolean()) {
       assertThat(System.nanoTime()).as("waiting for %s", what).isLessThan(deadline);
       Thread.sleep(20);
@@ -83,7 +83,7 @@ class LimitsUnderLoadTest {
       try {
         return metric(relay, sample) >= value;
       } catch (IOException e) {
-        throw new RuntimeException(e);
+        return false; // a slow scrape on a loaded machine: ask again until the deadline
       }
     };
   }
@@ -308,7 +308,7 @@ class LimitsUnderLoadTest {
       try {
         return metric(relay, "wanrelay_limits_memory_used_bytes") == 0.0;
       } catch (IOException e) {
-        throw new RuntimeException(e);
+        return false;
       }
     });
     try (Socket d = Loopback.connect(fwd)) {
