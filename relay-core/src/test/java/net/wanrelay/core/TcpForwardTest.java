@@ -180,14 +180,13 @@ class TcpForwardTest {
   void refusedConnectResetsTheClientAndIsCounted() throws Exception {
     int closedPort = Loopback.freePort();
     InetSocketAddress fwd = forwardTo(closedPort, "");
+    // The reset may even beat the end of connect() on a loaded machine.
     try (Socket s = Loopback.connect(fwd)) {
       InputStream in = s.getInputStream();
-      try {
-        int r = in.read();
-        assertThat(r).as("no data may arrive").isEqualTo(-1);
-      } catch (SocketException expected) {
-        assertThat(expected.getMessage()).containsIgnoringCase("reset");
-      }
+      int r = in.read();
+      assertThat(r).as("no data may arrive").isEqualTo(-1);
+    } catch (SocketException expected) {
+      assertThat(expected.getMessage()).containsIgnoringCase("reset");
     }
     waitForMetric("wanrelay_connect_failures_total{protocol=\"tcp\",reason=\"refused\"} 1.0");
     waitForMetric("wanrelay_sessions_total{outcome=\"connect_failed\",protocol=\"tcp\",route=\"direct\"} 1.0");
