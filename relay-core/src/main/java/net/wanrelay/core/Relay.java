@@ -72,6 +72,7 @@ public final class Relay implements AutoCloseable {
   private volatile PeerMappingTable pmt;
   private PeerMetrics peerMetrics;
   private final Map<String, PeerGroup> peerGroups = new LinkedHashMap<>();
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean draining;
   /** Set once every listener is bound: /healthz answers 200 only from then on (readiness). */
   private volatile boolean started;
@@ -350,6 +351,10 @@ public final class Relay implements AutoCloseable {
 
   @Override
   public void close() {
+    // Idempotent: a second close (e.g. the shutdown hook after an explicit close) does nothing.
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     draining = true;
     tcpListeners.forEach(TcpListener::stopAccepting);
     udpListeners.forEach(UdpListener::stop);
