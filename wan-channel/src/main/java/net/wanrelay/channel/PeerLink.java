@@ -224,6 +224,8 @@ public final class PeerLink {
   /** One of the N parallel connections, reconnecting on its own. */
   private final class Slot {
     private final int index;
+    // Identifies this slot's logical connection to the peer across reconnects (resumption).
+    private final long token = ResumeRegistry.newToken();
     private volatile TrunkConnection conn;
     private volatile Channel channel;
     private int failures;
@@ -240,7 +242,7 @@ public final class PeerLink {
       Bootstrap b = new Bootstrap().group(loops.get(index % loops.size()))
           .channel(Transports.socketChannel(node.group()))
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) node.settings().connectTimeout.toMillis())
-          .handler(node.trunkInitializer(true, spec.key(), spec.name(), this::authenticated));
+          .handler(node.trunkInitializer(true, spec.key(), spec.name(), this::authenticated, token));
       ChannelFuture f = b.connect(host, port);
       channel = f.channel();
       Channel ch = f.channel();

@@ -62,6 +62,8 @@ public final class PskHandshakeHandler extends ChannelInboundHandlerAdapter {
   private final int capabilities;
   private final TrunkMetrics metrics;
   private final Installer installer;
+  private final long incarnation;
+  private final long resumeToken;
   private final byte[] nonce = new byte[Hello.NONCE_LENGTH];
   private State state = State.AWAIT_HELLO;
   private Hello local;
@@ -71,6 +73,14 @@ public final class PskHandshakeHandler extends ChannelInboundHandlerAdapter {
 
   public PskHandshakeHandler(boolean initiator, String nodeId, byte[] key, TrunkSettings settings,
       int capabilities, TrunkMetrics metrics, Installer installer) {
+    this(initiator, nodeId, key, settings, capabilities, metrics, installer, 0, 0);
+  }
+
+  /** With the resume identity sent in HELLO (this node's incarnation, the initiator's connection token). */
+  public PskHandshakeHandler(boolean initiator, String nodeId, byte[] key, TrunkSettings settings,
+      int capabilities, TrunkMetrics metrics, Installer installer, long incarnation, long resumeToken) {
+    this.incarnation = incarnation;
+    this.resumeToken = resumeToken;
     if (key == null || key.length == 0) {
       throw new IllegalArgumentException("a pre-shared key is required");
     }
@@ -87,7 +97,7 @@ public final class PskHandshakeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     local = new Hello(VERSION, VERSION, initiator ? Hello.ROLE_INITIATOR : Hello.ROLE_ACCEPTOR, nonce,
-        capabilities, settings.initialWindow, settings.maxStreams, nodeId);
+        capabilities, settings.initialWindow, settings.maxStreams, nodeId, incarnation, resumeToken);
     timeout = ctx.executor().schedule(() -> fail(ctx, "timeout", ErrorCode.AUTH_FAILED,
         "no authentication within " + settings.handshakeTimeout.toMillis() + " ms", true),
         settings.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -36,4 +36,17 @@ public interface StreamListener {
 
   /** Both directions finished cleanly; the stream is gone. */
   default void onClosed(TrunkStream stream) {}
+
+  /**
+   * True when this listener can follow its stream to another event loop, so the stream may
+   * survive the loss of its trunk connection (suspend, then resume on a new connection).
+   * Listeners that return false see {@link #onReset} with {@code connection_lost} instead.
+   */
+  default boolean resumable() { return false; }
+
+  /**
+   * Called on the old loop when a suspended stream moves to a new connection on {@code loop};
+   * from then on every call to the stream must happen on {@code loop}.
+   */
+  default void onMoved(TrunkStream stream, io.netty.channel.EventLoop loop) {}
 }

@@ -37,7 +37,8 @@ public final class TcpStreamBridge implements StreamListener {
   static final int READ_CAP = 128 * 1024;
 
   private final Channel socket;
-  private final EventLoop loop;
+  // The stream's loop; changes only when a suspended stream resumes on a connection of another loop.
+  private volatile EventLoop loop;
   private final Promise<TrunkStream> opened;
   private TrunkStream stream;
   private ChannelFuture lastWrite;
@@ -119,11 +120,13 @@ public final class TcpStreamBridge implements StreamListener {
     socket.flush();
   }
 
+  /** Runs {@code r} on the stream's loop; re-dispatches when the stream moved meanwhile. */
   private void run(Runnable r) {
-    if (loop.inEventLoop()) {
+    EventLoop l = loop;
+    if (l.inEventLoop()) {
       r.run();
     } else {
-      loop.execute(r);
+      l.execute(() -> run(r));
     }
   }
 
@@ -246,6 +249,16 @@ public final class TcpStreamBridge implements StreamListener {
     if (!socketInputDone && !done) {
       socket.read();
     }
+  }
+
+  @Override
+  public boolean resumable() {
+    return true;
+  }
+
+  @Override
+  public void onMoved(TrunkStream s, EventLoop newLoop) {
+    loop = newLoop; // on the old loop: tasks queued there from now on re-dispatch to the new one
   }
 
   @Override

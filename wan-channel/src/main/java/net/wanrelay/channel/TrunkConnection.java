@@ -12,6 +12,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import net.wanrelay.channel.compress.AdaptiveCompressor;
@@ -25,6 +26,7 @@ import net.wanrelay.channel.frame.Frames;
 import net.wanrelay.channel.frame.Hello;
 import net.wanrelay.channel.frame.OpenRequest;
 import net.wanrelay.channel.frame.ProtocolViolation;
+import net.wanrelay.channel.frame.Resume;
 import net.wanrelay.channel.frame.StreamProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +53,14 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   private final Decompressor decompressor;
   private final DedupPeers dedup;
   private final List<Consumer<TrunkConnection>> goAwayListeners = new ArrayList<>(1);
+  // Resumption (PROTOCOL.md section 12): null registry = streams die with the connection.
+  private final ResumeRegistry resumeRegistry;
+  private final String resumeKey;
+  private final boolean resumeNegotiated;
+  private boolean resumeSent;
+  private boolean peerResumeSeen;
+  private List<Frame> queuedUntilResume;
+  private IntObjectHashMap<TrunkStream> awaitingPeerResume;
 
   private volatile ChannelHandlerContext ctx;
   private Consumer<TrunkConnection> onReady;
@@ -84,6 +94,22 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   TrunkConnection(TrunkSettings settings, boolean initiator, Hello remoteHello, TrunkMetrics metrics,
       TrunkMetrics.Peer peer, StreamAcceptor acceptor, CompressionSettings compression,
       Decompressor decompressor, DedupPeers dedup) {
+    this(settings, initiator, remoteHello, metrics, peer, acceptor, compression, decompressor, dedup, null, null);
+  }
+
+  /**
+   * With resumption: {@code resume} is the node's registry of suspended streams and
+   * {@code resumeKey} this connection's key in it (both null: no resumption). Streams resume
+   * only when the peer's HELLO offers it too.
+   */
+  TrunkConnection(TrunkSettings settings, boolean initiator, Hello remoteHello, TrunkMetrics metrics,
+      TrunkMetrics.Peer peer, StreamAcceptor acceptor, CompressionSettings compression,
+      Decompressor decompressor, DedupPeers dedup, ResumeRegistry resume, String resumeKey) {
+    this.resumeRegistry = resume;
+    this.resumeKey = resumeKey;
+    this.resumeNegotiated = resume != null && resumeKey != null
+        && (remoteHello.capabilities() & Hello.CAP_RESUME) != 0 && remoteHello.incarnation() != 0
+        && (initiator || remoteHello.resumeToken() != 0);
     this.dedup = dedup;
     this.settings = settings;
     this.initiator = initiator;
@@ -114,8 +140,12 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   public boolean isDraining() { return goAwaySent || goAwayReceived; }
   /** True when new streams may be opened here. */
   public boolean isUsable() {
-    return ctx != null && !inactive && !isDraining() && ctx.channel().isActive();
+    return ctx != null && !inactive && !isDraining() && ctx.channel().isActive()
+        && (!resumeNegotiated || resumeSent);
   }
+
+  /** True when streams of this connection survive its loss (both sides offered resumption). */
+  public boolean resumeNegotiated() { return resumeNegotiated; }
 
   /** The open streams (event loop only). */
   public List<TrunkStream> streams() {
@@ -187,6 +217,21 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     closeIfDrained();
   }
 
+  /** Shutdown after the drain: RST for every open stream (so the peer does not wait to resume), then close. */
+  void resetAllAndClose() {
+    if (ctx == null || inactive) {
+      return;
+    }
+    for (TrunkStream s : new ArrayList<>(streams.values())) {
+      StreamListener l = s.listener();
+      s.reset(ErrorCode.GOING_AWAY, "node shutting down");
+      if (l != null) {
+        l.onReset(s, ErrorCode.GOING_AWAY, "node shutting down");
+      }
+    }
+    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
   // ---------------------------------------------------------------- pipeline events
 
   @Override
@@ -197,6 +242,14 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     long tick = Math.max(10, Math.min(Math.min(settings.heartbeatInterval.toMillis(),
         settings.udpIdleTimeout.toMillis() / 4), 1000));
     ticker = ctx.executor().scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+    if (resumeNegotiated) {
+      startResume(); // RESUME must be the first frame; ready() follows it
+    } else {
+      ready();
+    }
+  }
+
+  private void ready() {
     sendPing(); // first RTT sample right away, window auto-tuning needs it
     if (onReady != null) {
       onReady.accept(this);
@@ -215,6 +268,15 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       return;
     }
     lastReadNanos = System.nanoTime();
+    if (resumeNegotiated && !resumeSent && !failed) {
+      // Our RESUME waits for streams moving from their old loop; the peer's frames wait for it.
+      (queuedUntilResume == null ? queuedUntilResume = new ArrayList<>() : queuedUntilResume).add(frame);
+      return;
+    }
+    handle(frame);
+  }
+
+  private void handle(Frame frame) {
     if (failed) {
       frame.release();
       return;
@@ -251,8 +313,41 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       ticker.cancel(false);
     }
     peer.connectionsUp.decrementAndGet();
+    if (queuedUntilResume != null) {
+      queuedUntilResume.forEach(Frame::release);
+      queuedUntilResume = null;
+    }
+    boolean park = resumeNegotiated && !failed && resumeRegistry.enabled();
+    List<TrunkStream> kept = new ArrayList<>();
+    long since = System.nanoTime();
     for (TrunkStream s : new ArrayList<>(streams.values())) {
-      s.abort(ErrorCode.CONNECTION_LOST, "trunk connection closed");
+      if (park && s.isResumable()) {
+        if (!s.isSuspended()) {
+          s.suspend();
+          peer.streamsSuspended.incrementAndGet();
+        }
+        since = Math.min(since, s.suspendedAtNanos());
+        kept.add(s);
+      } else {
+        s.abort(ErrorCode.CONNECTION_LOST, "trunk connection closed");
+      }
+    }
+    if (!kept.isEmpty()) {
+      for (TrunkStream s : kept) {
+        streams.remove(s.id()); // still active: the gauge goes down when it closes
+      }
+      ResumeRegistry.Parked p = new ResumeRegistry.Parked(eventLoop(), kept, nextLocalId, lastRemoteId,
+          remoteHello.incarnation(), peer, new AtomicBoolean(), new io.netty.util.concurrent.ScheduledFuture<?>[1]);
+      if (resumeRegistry.park(resumeKey, p, since)) {
+        LOG.info("trunk {}: connection lost, {} streams suspended for up to {} ms", peer.name(), kept.size(),
+            resumeRegistry.grace().toMillis());
+      } else {
+        p.take();
+        for (TrunkStream s : kept) {
+          peer.resumeReset("shutdown");
+          s.abortSuspended(ErrorCode.CONNECTION_LOST, "trunk connection closed");
+        }
+      }
     }
     ctx.fireChannelInactive();
   }
@@ -275,7 +370,11 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   // ---------------------------------------------------------------- frame dispatch
 
   private void dispatch(Frame f) {
+    if (resumeNegotiated && !peerResumeSeen && f.type() != FrameType.RESUME) {
+      throw new ProtocolViolation("resume_expected", f.type() + " before RESUME");
+    }
     switch (f.type()) {
+      case RESUME -> onResume(f.content());
       case HELLO, AUTH -> throw new ProtocolViolation("unexpected_handshake", f.type() + " after authentication");
       case PING -> {
         long opaque = f.content().readableBytes() >= 8 ? f.content().getLong(f.content().readerIndex()) : 0;
@@ -305,7 +404,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       case DATA -> s.onData(f.flags(), p.retain());
       case DATAGRAM -> s.onDatagram(p.retain());
       case DEDUP_REPLY -> s.onDedupReply(p.retain());
-      case WINDOW -> s.onWindow(Frames.windowIncrement(p));
+      case WINDOW -> s.onWindow(Frames.windowIncrement(p), Frames.windowAck(p));
       case FIN -> s.onFin();
       case RST -> s.onReset(Frames.reasonCode(p), Frames.reasonText(p));
       default -> throw new ProtocolViolation("unexpected_frame", f.type().toString());
@@ -423,7 +522,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       ctx.close();
       return;
     }
-    if (now - lastPingNanos >= settings.heartbeatInterval.toNanos()) {
+    if (now - lastPingNanos >= settings.heartbeatInterval.toNanos() && (!resumeNegotiated || resumeSent)) {
       sendPing();
     }
     long idle = settings.udpIdleTimeout.toNanos();
@@ -493,6 +592,184 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   }
   void windowStall() { peer.windowStalls.increment(); }
   void datagramDropped() { peer.datagramsDropped.increment(); }
+
+  /** A stream closed while suspended (never resumed): it leaves the gauges. */
+  void suspendedStreamClosed(TrunkStream s) {
+    if (streams.get(s.id()) == s) {
+      streams.remove(s.id());
+    }
+    peer.streamsActive.decrementAndGet();
+    peer.streamsSuspended.decrementAndGet();
+  }
+
+  void replayed(long bytes) {
+    if (bytes > 0) {
+      peer.replayedBytes.increment(bytes);
+    }
+  }
+
+  // ---------------------------------------------------------------- resumption
+
+  /** Claims the streams parked under this connection's key, moves them here, then sends RESUME. */
+  private void startResume() {
+    List<ResumeRegistry.Parked> live = new ArrayList<>();
+    for (ResumeRegistry.Parked p : resumeRegistry.claim(resumeKey)) {
+      if (initiator && p.peerIncarnation() != remoteHello.incarnation()) {
+        LOG.info("trunk {}: peer restarted, resetting {} suspended streams", peer.name(), p.streams().size());
+        p.resetAll("peer_restarted", "peer restarted, the stream is gone");
+      } else {
+        live.add(p);
+      }
+    }
+    if (live.isEmpty()) {
+      sendResume();
+      return;
+    }
+    awaitingPeerResume = new IntObjectHashMap<>();
+    int[] left = {live.size()};
+    for (ResumeRegistry.Parked p : live) {
+      nextLocalId = Math.max(nextLocalId, p.nextLocalId());
+      if (Integer.compareUnsigned(p.lastRemoteId(), lastRemoteId) > 0) {
+        lastRemoteId = p.lastRemoteId();
+      }
+      // Streams are confined to their loop: they move over on it, then this loop adopts them.
+      p.loop().execute(() -> {
+        List<TrunkStream> moving = new ArrayList<>();
+        List<long[]> owned = new ArrayList<>();
+        for (TrunkStream s : p.streams()) {
+          if (s.isSuspended() && !s.isClosed()) {
+            owned.add(new long[] {s.pendingBytes(), s.unwrittenReceivedBytes(), Math.max(0, s.extraWindow())});
+            s.moveTo(this);
+            moving.add(s);
+          }
+        }
+        eventLoop().execute(() -> {
+          adopt(moving, owned);
+          if (--left[0] == 0) {
+            sendResume();
+          }
+        });
+      });
+    }
+  }
+
+  private void adopt(List<TrunkStream> moving, List<long[]> owned) {
+    for (int i = 0; i < moving.size(); i++) {
+      TrunkStream s = moving.get(i);
+      long[] o = owned.get(i);
+      bufferedSend += o[0];
+      bufferedRecv += o[1];
+      windowReserved += o[2];
+      if (s.isClosed()) {
+        continue; // closed on this loop between the move and now (its gauges are done)
+      }
+      if (inactive || failed) {
+        s.abortSuspended(ErrorCode.CONNECTION_LOST, "replacement connection closed");
+        peer.resumeReset("connection_lost");
+        continue;
+      }
+      streams.put(s.id(), s);
+      awaitingPeerResume.put(s.id(), s);
+    }
+  }
+
+  private void sendResume() {
+    if (inactive) {
+      return;
+    }
+    List<Resume.Entry> entries = new ArrayList<>();
+    int max = Resume.maxEntries(settings.maxFramePayload);
+    if (awaitingPeerResume != null) {
+      for (TrunkStream s : new ArrayList<>(awaitingPeerResume.values())) {
+        if (s.isClosed()) {
+          awaitingPeerResume.remove(s.id());
+        } else if (entries.size() >= max) {
+          awaitingPeerResume.remove(s.id());
+          peer.resumeReset("too_many");
+          s.abortSuspended(ErrorCode.CONNECTION_LOST, "too many streams to resume");
+        } else {
+          entries.add(s.resumeEntry());
+        }
+      }
+    }
+    writeFrame(new Frame(FrameType.RESUME, 0, 0, new Resume(nextLocalId, entries).encode(alloc())));
+    resumeSent = true;
+    ready();
+    List<Frame> q = queuedUntilResume;
+    queuedUntilResume = null;
+    if (q != null) {
+      for (Frame f : q) {
+        try {
+          handle(f);
+        } catch (ProtocolViolation v) {
+          failConnection(v);
+        } catch (RuntimeException e) {
+          LOG.warn("trunk {}: error in a queued frame, closing", peer.name(), e);
+          ctx.close();
+        }
+      }
+    }
+  }
+
+  /** The peer's RESUME: checks every entry, then resumes what both sides kept and resets the rest. */
+  private void onResume(ByteBuf payload) {
+    if (!resumeNegotiated || peerResumeSeen) {
+      throw new ProtocolViolation("unexpected_resume", resumeNegotiated ? "second RESUME" : "RESUME not negotiated");
+    }
+    peerResumeSeen = true;
+    Resume r = Resume.decode(payload);
+    int peerNext = r.nextLocalId();
+    boolean peerOdd = !initiator;
+    if (((peerNext & 1) == 1) != peerOdd || peerNext == 0) {
+      throw new ProtocolViolation("bad_resume", "peer's next stream id " + Integer.toUnsignedString(peerNext)
+          + " has the wrong parity");
+    }
+    IntObjectHashMap<TrunkStream> mine = awaitingPeerResume == null ? new IntObjectHashMap<>() : awaitingPeerResume;
+    awaitingPeerResume = null;
+    IntObjectHashMap<Resume.Entry> theirs = new IntObjectHashMap<>();
+    for (Resume.Entry e : r.entries()) {
+      int id = e.streamId();
+      TrunkStream s = mine.get(id);
+      if (s == null) {
+        boolean ours = (id & 1) == (initiator ? 1 : 0);
+        boolean existed = id != 0 && (ours ? Integer.compareUnsigned(id, nextLocalId) < 0
+            : Integer.compareUnsigned(id, peerNext) < 0);
+        if (!existed) {
+          throw new ProtocolViolation("unknown_stream", "RESUME for stream " + Integer.toUnsignedString(id)
+              + " that was never opened");
+        }
+        continue; // ended here: absent from our RESUME, so the peer resets its side
+      }
+      if (theirs.put(id, e) != null) {
+        throw new ProtocolViolation("bad_resume", "stream " + Integer.toUnsignedString(id) + " twice in RESUME");
+      }
+      if (!s.isClosed()) {
+        s.checkResume(e);
+      }
+    }
+    if (Integer.compareUnsigned(peerNext - 2, lastRemoteId) > 0 && peerNext > 2) {
+      lastRemoteId = peerNext - 2;
+    }
+    int resumed = 0;
+    for (TrunkStream s : new ArrayList<>(mine.values())) {
+      if (s.isClosed()) {
+        continue;
+      }
+      Resume.Entry e = theirs.get(s.id());
+      if (e == null) {
+        peer.resumeReset("unknown_to_peer");
+        s.abortSuspended(ErrorCode.CONNECTION_LOST, "the peer no longer has this stream");
+      } else {
+        peer.streamsSuspended.decrementAndGet();
+        peer.streamsResumed.increment();
+        resumed++;
+        s.resume(e);
+      }
+    }
+    if (resumed > 0 || !mine.isEmpty()) {
+      LOG.info("trunk {}: resumed {} of {} suspended streams", peer.name(), resumed, mine.size());
+    }
+  }
 
   void streamClosed(TrunkStream s) {
     if (streams.remove(s.id()) != null) {

@@ -79,6 +79,9 @@ public final class TrunkMetrics {
     final Counter compressionSaved;
     final Counter openDenied;
     final Counter datagramsDropped;
+    final Counter streamsResumed;
+    final Counter replayedBytes;
+    final AtomicInteger streamsSuspended = new AtomicInteger();
 
     Peer(String name) {
       this.name = name;
@@ -108,7 +111,29 @@ public final class TrunkMetrics {
           .baseUnit("bytes").register(registry);
       openDenied = Counter.builder("wanrelay.trunk.open.denied").tag("peer", name).register(registry);
       datagramsDropped = Counter.builder("wanrelay.trunk.datagrams.dropped").tag("peer", name).register(registry);
+      streamsResumed = Counter.builder("wanrelay.trunk.streams.resumed").tag("peer", name)
+          .description("Streams that continued on a new trunk connection after the old one was lost")
+          .register(registry);
+      replayedBytes = Counter.builder("wanrelay.trunk.replayed.bytes").tag("peer", name).baseUnit("bytes")
+          .description("Stream bytes sent again after a resume (lost with the old connection)").register(registry);
+      Gauge.builder("wanrelay.trunk.streams.suspended", streamsSuspended, AtomicInteger::get).tag("peer", name)
+          .description("Streams waiting for a replacement trunk connection").strongReference(true).register(registry);
     }
+
+    /** A suspended stream was reset instead of resumed (grace_expired, peer_restarted, unknown_to_peer, ...). */
+    void resumeReset(String reason) {
+      Counter.builder("wanrelay.trunk.streams.resume.resets").tag("peer", name).tag("reason", reason)
+          .description("Suspended streams reset instead of resumed").register(registry).increment();
+    }
+
+    public double resumeResets(String reason) {
+      Counter c = registry.find("wanrelay.trunk.streams.resume.resets").tag("peer", name).tag("reason", reason).counter();
+      return c == null ? 0 : c.count();
+    }
+
+    public double streamsResumed() { return streamsResumed.count(); }
+    public double replayedBytes() { return replayedBytes.count(); }
+    public int streamsSuspended() { return streamsSuspended.get(); }
 
     public String name() { return name; }
     public boolean up() { return connectionsUp.get() > 0; }

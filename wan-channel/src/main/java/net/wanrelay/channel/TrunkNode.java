@@ -64,6 +64,7 @@ public final class TrunkNode {
   private final StreamAcceptor acceptor;
   private final TrunkTls tls;
   private final DedupPeers dedup;
+  private final ResumeRegistry resume;
   private final Map<String, PeerLink> links = new LinkedHashMap<>();
   private final ChannelGroup trunkChannels = new DefaultChannelGroup("trunk", GlobalEventExecutor.INSTANCE);
   private Channel serverChannel;
@@ -101,6 +102,7 @@ public final class TrunkNode {
     this.compression = b.compression;
     CompressionMetrics cm = new CompressionMetrics();
     this.decompressor = new Decompressor(cm);
+    this.resume = settings.resumeGrace.isZero() ? null : new ResumeRegistry(settings.resumeGrace);
     this.dedup = b.dedup != null && b.dedup.enabled() ? new DedupPeers(b.dedup, b.registry) : null;
     StreamAcceptor a = b.acceptor != null ? b.acceptor
         : allow.isEmpty() ? null : new ServerLegAcceptor(settings, allow, b.resolver, metrics);
@@ -214,6 +216,9 @@ public final class TrunkNode {
    */
   public void shutdown(Duration drain) {
     stopping = true;
+    if (resume != null) {
+      resume.close(); // suspended streams are reset; connections closed from now on do not park
+    }
     if (serverChannel != null) {
       serverChannel.close().awaitUninterruptibly();
     }
@@ -236,6 +241,18 @@ public final class TrunkNode {
         break;
       }
     }
+    // Streams still open are reset explicitly: the peer must not wait to resume them.
+    for (Channel ch : new ArrayList<>(trunkChannels)) {
+      TrunkConnection c = ch.pipeline().get(TrunkConnection.class);
+      if (c != null) {
+        ch.eventLoop().execute(c::resetAllAndClose);
+      } else {
+        ch.close();
+      }
+    }
+    for (Channel ch : new ArrayList<>(trunkChannels)) {
+      ch.closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
     trunkChannels.close().awaitUninterruptibly();
     if (dedup != null) {
       dedup.close(); // after the connections: releases the store directories' locks for a restart
@@ -248,6 +265,15 @@ public final class TrunkNode {
 
   /** Pipeline of a trunk socket: byte counter, frame codec, PSK handshake, then the mux. */
   ChannelHandler trunkInitializer(boolean initiator, byte[] key, String peerName, Consumer<TrunkConnection> onUp) {
+    return trunkInitializer(initiator, key, peerName, onUp, 0);
+  }
+
+  /**
+   * @param resumeToken initiator: the connection slot's token (a replacement connection resumes
+   *     the streams of the lost one with the same token)
+   */
+  ChannelHandler trunkInitializer(boolean initiator, byte[] key, String peerName, Consumer<TrunkConnection> onUp,
+      long resumeToken) {
     return new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
@@ -259,7 +285,7 @@ public final class TrunkNode {
         SocketTuning.applyTrunk(ch, settings);
         WireByteCounter counter = new WireByteCounter();
         int caps = Hello.CAP_LZ4 | Hello.CAP_ZSTD | Hello.CAP_UDP | Hello.CAP_ANNOUNCE
-            | (dedup != null ? Hello.CAP_DEDUP : 0);
+            | (dedup != null ? Hello.CAP_DEDUP : 0) | (resume != null ? Hello.CAP_RESUME : 0);
         ch.pipeline().addLast("bytes", counter);
         if (tls != null) {
           io.netty.handler.ssl.SslContext ctx = initiator ? tls.client() : tls.server();
@@ -275,8 +301,11 @@ public final class TrunkNode {
                 (ctx, local, remote) -> {
                   TrunkMetrics.Peer peer = metrics.peer(initiator ? peerName : remote.nodeId());
                   counter.peer(peer);
+                  String resumeKey = resume == null ? null : initiator
+                      ? ResumeRegistry.initiatorKey(peerName, resumeToken)
+                      : ResumeRegistry.acceptorKey(remote.nodeId(), remote.incarnation(), remote.resumeToken());
                   TrunkConnection c = new TrunkConnection(settings, initiator, remote, metrics, peer, acceptor,
-                      compression, decompressor, dedup);
+                      compression, decompressor, dedup, resume, resumeKey);
                   c.onAnnounce(TrunkNode.this::peerAnnounced);
                   c.onReady(conn -> {
                     InetSocketAddress a = announced;
@@ -286,7 +315,7 @@ public final class TrunkNode {
                     onUp.accept(conn);
                   });
                   return c;
-                }));
+                }, resume == null ? 0 : resume.incarnation(), resume == null ? 0 : resumeToken));
       }
     };
   }

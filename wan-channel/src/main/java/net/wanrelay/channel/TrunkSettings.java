@@ -27,6 +27,7 @@ public final class TrunkSettings {
   public final int writeBufferHigh;
   public final String congestionControl;
   public final boolean transparentSource;
+  public final Duration resumeGrace;
 
   private TrunkSettings(Builder b) {
     maxFramePayload = b.maxFramePayload;
@@ -49,6 +50,10 @@ public final class TrunkSettings {
     writeBufferHigh = b.writeBufferHigh;
     congestionControl = b.congestionControl;
     transparentSource = b.transparentSource;
+    resumeGrace = b.resumeGrace;
+    if (resumeGrace.isNegative()) {
+      throw new IllegalArgumentException("resumeGrace must not be negative");
+    }
     if (maxDataFrame > maxFramePayload || initialWindow < maxDataFrame || maxWindow < initialWindow) {
       throw new IllegalArgumentException("need maxDataFrame <= maxFramePayload and initialWindow <= maxWindow");
     }
@@ -84,6 +89,7 @@ public final class TrunkSettings {
     b.writeBufferHigh = writeBufferHigh;
     b.congestionControl = congestionControl;
     b.transparentSource = transparentSource;
+    b.resumeGrace = resumeGrace;
     return b;
   }
 
@@ -109,6 +115,7 @@ public final class TrunkSettings {
     private int writeBufferHigh = 1024 * 1024;
     private String congestionControl;
     private boolean transparentSource;
+    private Duration resumeGrace = Duration.ofSeconds(30);
 
     /** Largest frame payload accepted from the peer (decoder limit). */
     public Builder maxFramePayload(int v) { maxFramePayload = v; return this; }
@@ -142,6 +149,12 @@ public final class TrunkSettings {
     public Builder congestionControl(String v) { congestionControl = v; return this; }
     /** SP: bind server legs to the original source (IP_TRANSPARENT, needs CAP_NET_ADMIN). */
     public Builder transparentSource(boolean v) { transparentSource = v; return this; }
+
+    /**
+     * How long streams of a lost trunk connection wait for a replacement connection to resume
+     * them (replay buffers kept meanwhile); zero turns resumption off.
+     */
+    public Builder resumeGrace(Duration v) { resumeGrace = v; return this; }
 
     public TrunkSettings build() {
       return new TrunkSettings(this);

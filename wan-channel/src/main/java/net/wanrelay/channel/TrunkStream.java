@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import net.wanrelay.channel.dedup.DedupException;
 import net.wanrelay.channel.compress.AdaptiveCompressor;
@@ -13,6 +14,7 @@ import net.wanrelay.channel.frame.FrameType;
 import net.wanrelay.channel.frame.Frames;
 import net.wanrelay.channel.frame.OpenRequest;
 import net.wanrelay.channel.frame.ProtocolViolation;
+import net.wanrelay.channel.frame.Resume;
 import net.wanrelay.channel.frame.StreamProtocol;
 
 /**
@@ -30,7 +32,8 @@ public final class TrunkStream {
 
   private static final Object FIN_MARKER = new Object();
 
-  private final TrunkConnection connection;
+  // Changes only when a suspended stream moves to a replacement connection (resume).
+  private volatile TrunkConnection connection;
   private final int id;
   private final OpenRequest request;
   private final boolean local;
@@ -62,6 +65,12 @@ public final class TrunkStream {
   private long lastActivityNanos;
   private Runnable whenClosed;
 
+  // Resumption: sent bytes kept until the peer consumed them; null when the connection does not
+  // resume streams (or for UDP flows and dedup streams, which are reset when the connection goes).
+  private ReplayBuffer replay;
+  private boolean suspended;
+  private long suspendedAtNanos;
+
   TrunkStream(TrunkConnection connection, int id, OpenRequest request, boolean local,
       StreamListener listener, long sendCredit, int recvWindow, AdaptiveCompressor compressor) {
     this.connection = connection;
@@ -76,6 +85,9 @@ public final class TrunkStream {
     this.compressor = compressor;
     this.epochStartNanos = System.nanoTime();
     this.lastActivityNanos = epochStartNanos;
+    if (connection.resumeNegotiated() && request.protocol() == StreamProtocol.TCP) {
+      this.replay = new ReplayBuffer();
+    }
   }
 
   public int id() { return id; }
@@ -100,6 +112,7 @@ public final class TrunkStream {
   /** Installs dedup before any DATA is written or received (the connection does, at OPEN). */
   void enableDedup(StreamDedup d) {
     dedup = d;
+    replay = null; // the dedup coder is stateful per connection: such streams do not resume
   }
 
   /** Sink of the dedup layer: token payloads become DATA / DEDUP_REPLY frames. */
@@ -123,7 +136,7 @@ public final class TrunkStream {
 
   /** True when a source may hand more data to {@link #write}. */
   public boolean isWritable() {
-    return state != State.CLOSED && !finRequested && pending.isEmpty() && sendCredit > 0
+    return state != State.CLOSED && !suspended && !finRequested && pending.isEmpty() && sendCredit > 0
         && connection.channel().isWritable();
   }
 
@@ -137,7 +150,7 @@ public final class TrunkStream {
     }
     state = State.OPEN;
     listener = l;
-    connection.writeFrame(new Frame(FrameType.OPEN_ACK, id));
+    send(new Frame(FrameType.OPEN_ACK, id));
     deliverHeld();
   }
 
@@ -180,7 +193,7 @@ public final class TrunkStream {
     if (state == State.CLOSED) {
       return;
     }
-    connection.writeFrame(Frames.openFail(connection.alloc(), id, code, message));
+    send(Frames.openFail(connection.alloc(), id, code, message));
     close();
   }
 
@@ -234,7 +247,7 @@ public final class TrunkStream {
     if (state == State.CLOSED) {
       return;
     }
-    connection.writeFrame(Frames.rst(connection.alloc(), id, code, message));
+    send(Frames.rst(connection.alloc(), id, code, message)); // suspended: the peer learns at RESUME
     close();
   }
 
@@ -251,6 +264,9 @@ public final class TrunkStream {
       return; // the peer sends nothing more, no credit needed
     }
     unackedConsumed += n;
+    if (suspended) {
+      return; // the credit goes out in RESUME
+    }
     epochConsumed += n;
     int growth = 0;
     if (epochConsumed >= recvWindow) {
@@ -271,7 +287,9 @@ public final class TrunkStream {
       long inc = unackedConsumed + growth;
       unackedConsumed = 0;
       recvGranted += inc;
-      connection.writeFrame(Frames.window(connection.alloc(), id, (int) inc));
+      connection.writeFrame(connection.resumeNegotiated()
+          ? Frames.window(connection.alloc(), id, (int) inc, recvConsumed)
+          : Frames.window(connection.alloc(), id, (int) inc));
     }
   }
 
@@ -435,7 +453,16 @@ public final class TrunkStream {
     }
   }
 
-  void onWindow(int increment) {
+  void onWindow(int increment, long ack) {
+    if (ack >= 0 && replay != null) {
+      if (ack > replay.end()) {
+        throw new ProtocolViolation("ack_beyond_sent", "stream " + id + " acknowledged " + ack + " of "
+            + replay.end() + " bytes sent");
+      }
+      if (ack > replay.start()) {
+        replay.ack(ack);
+      }
+    }
     long credit = sendCredit + increment;
     if (credit > Integer.MAX_VALUE) {
       throw new ProtocolViolation(ErrorCode.FLOW_CONTROL, "window_overflow",
@@ -513,6 +540,9 @@ public final class TrunkStream {
   }
 
   private void drainPending() {
+    if (suspended) {
+      return; // kept until a new connection resumes the stream
+    }
     int maxFrame = connection.settings().maxDataFrame;
     ByteBuf head;
     while ((head = pending.peek()) != null && sendCredit > 0) {
@@ -534,6 +564,9 @@ public final class TrunkStream {
           chunk.release();
         }
         continue;
+      }
+      if (replay != null) {
+        replay.append(chunk.retainedDuplicate()); // same memory, own indexes: released on ack
       }
       writeDataFrame(chunk, take);
     }
@@ -618,6 +651,9 @@ public final class TrunkStream {
     }
     connection.bufferedSendDelta(-pendingBytes);
     pendingBytes = 0;
+    if (replay != null) {
+      replay.release();
+    }
     if (held != null) {
       Object m;
       while ((m = held.poll()) != null) {
@@ -630,13 +666,116 @@ public final class TrunkStream {
     connection.bufferedRecvDelta(-(recvReceived - recvConsumed));
     recvConsumed = recvReceived;
     connection.releaseWindow(recvWindow - connection.settings().initialWindow);
-    connection.streamClosed(this);
+    if (suspended) {
+      connection.suspendedStreamClosed(this);
+    } else {
+      connection.streamClosed(this);
+    }
     if (whenClosed != null) {
       Runnable r = whenClosed;
       whenClosed = null;
       r.run();
     }
   }
+
+  /** Stream frames go out only while the stream has a live connection. */
+  private void send(Frame f) {
+    if (suspended) {
+      f.release();
+    } else {
+      connection.writeFrame(f);
+    }
+  }
+
+  // ---------------------------------------------------------------- resumption (see PROTOCOL.md 12)
+
+  public boolean isSuspended() { return suspended; }
+  StreamListener listener() { return listener; }
+  /** Sent bytes held for a resend (0 without resumption). */
+  public long replayBytes() { return replay == null ? 0 : replay.size(); }
+  /** Plain bytes of this stream sent so far (replay offsets), -1 without resumption. */
+  long sentOffset() { return replay == null ? -1 : replay.end(); }
+  long suspendedAtNanos() { return suspendedAtNanos; }
+  long receivedOffset() { return recvReceived; }
+
+  /** True when the stream can wait for a new connection instead of being reset. */
+  boolean isResumable() {
+    return state != State.CLOSED && replay != null && dedup == null && listener != null && listener.resumable()
+        && (local || state == State.OPEN);
+  }
+
+  /** The connection is gone: keep everything, send nothing, take no more data from the source. */
+  void suspend() {
+    suspended = true;
+    suspendedAtNanos = System.nanoTime();
+  }
+
+  /** On the old loop: from now on the stream belongs to {@code c} (and its loop). */
+  void moveTo(TrunkConnection c) {
+    connection = c;
+    listener.onMoved(this, c.eventLoop());
+  }
+
+  /** What this side tells the peer in RESUME: received offset and the credit limit. */
+  Resume.Entry resumeEntry() {
+    if (!finReceived && unackedConsumed > 0) {
+      recvGranted += unackedConsumed; // consumed while suspended: the credit rides in RESUME
+      unackedConsumed = 0;
+    }
+    int flags = (finReceived ? Resume.FLAG_FIN_RECEIVED : 0) | (state == State.OPEN ? Resume.FLAG_OPEN : 0);
+    return new Resume.Entry(id, flags, recvReceived, recvGranted);
+  }
+
+  /** Checks the peer's entry before anything is applied (a hostile offset closes the connection). */
+  void checkResume(Resume.Entry e) {
+    if (e.received() > replay.end()) {
+      throw new ProtocolViolation("resume_offset", "stream " + id + ": peer claims " + e.received()
+          + " bytes received of " + replay.end() + " sent");
+    }
+    if (e.received() < replay.start()) {
+      throw new ProtocolViolation("resume_offset", "stream " + id + ": peer claims " + e.received()
+          + " bytes received after acknowledging " + replay.start());
+    }
+    if (e.limit() - e.received() > Integer.MAX_VALUE) {
+      throw new ProtocolViolation(ErrorCode.FLOW_CONTROL, "window_overflow", "stream " + id + " resume credit "
+          + (e.limit() - e.received()));
+    }
+  }
+
+  /** Continues on the new connection from where the peer stopped receiving (checked before). */
+  void resume(Resume.Entry e) {
+    List<ByteBuf> again = replay.rewind(e.received());
+    long n = 0;
+    for (int i = again.size() - 1; i >= 0; i--) {
+      ByteBuf b = again.get(i);
+      n += b.readableBytes();
+      pending.addFirst(b);
+    }
+    pendingBytes += n;
+    connection.bufferedSendDelta(n);
+    connection.replayed(n);
+    sendCredit = e.limit() - e.received();
+    if (finSent && !e.finReceived()) {
+      finSent = false; // the FIN was lost with the old connection: send it again after the data
+    }
+    suspended = false;
+    stalled = false;
+    lastActivityNanos = System.nanoTime();
+    if (local && state == State.OPENING && e.open()) {
+      onOpenAck(); // the OPEN_ACK was lost with the old connection
+    }
+    drainPending();
+    notifyIfWritable();
+  }
+
+  /** Not resumed (grace over, peer restarted, unknown to the peer): the local side sees a reset. */
+  void abortSuspended(ErrorCode code, String message) {
+    abort(code, message);
+  }
+
+  /** Buffers owned by the stream right now, for the connection's accounting after a move. */
+  long unwrittenReceivedBytes() { return recvReceived - recvConsumed; }
+  int extraWindow() { return recvWindow - connection.settings().initialWindow; }
 
   @Override
   public String toString() {

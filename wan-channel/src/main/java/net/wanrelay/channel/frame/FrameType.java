@@ -16,6 +16,7 @@ public enum FrameType {
   PONG(0x0B, true),
   GOAWAY(0x0C, true),
   DEDUP_REPLY(0x0D, false),
+  RESUME(0x0E, true),
   /** The sender's trunk address (where it accepts peers), sent after auth when it has one. */
   ANNOUNCE(0x0F, true);
 

@@ -33,6 +33,11 @@ public final class Frames {
     return new Frame(FrameType.WINDOW, 0, streamId, alloc.buffer(4).writeInt(increment));
   }
 
+  /** WINDOW with the receiver's cumulative consumed offset (connections that resume). */
+  public static Frame window(ByteBufAllocator alloc, int streamId, int increment, long consumedOffset) {
+    return new Frame(FrameType.WINDOW, 0, streamId, alloc.buffer(12).writeInt(increment).writeLong(consumedOffset));
+  }
+
   public static Frame goAway(ByteBufAllocator alloc, int lastStreamId, ErrorCode code, String msg) {
     ByteBuf reason = reason(alloc, code, msg);
     ByteBuf b = alloc.buffer(4 + reason.readableBytes());
@@ -57,8 +62,20 @@ public final class Frames {
     return b.toString(b.readerIndex() + 1, b.readableBytes() - 1, StandardCharsets.UTF_8);
   }
 
+  /** The acknowledged (consumed) offset of a 12-byte WINDOW, or -1 for a plain 4-byte one. */
+  public static long windowAck(ByteBuf b) {
+    if (b.readableBytes() != 12) {
+      return -1;
+    }
+    long ack = b.getLong(b.readerIndex() + 4);
+    if (ack < 0) {
+      throw new ProtocolViolation("bad_window", "WINDOW ack offset " + Long.toUnsignedString(ack));
+    }
+    return ack;
+  }
+
   public static int windowIncrement(ByteBuf b) {
-    if (b.readableBytes() != 4) {
+    if (b.readableBytes() != 4 && b.readableBytes() != 12) {
       throw new ProtocolViolation("bad_window", "WINDOW payload length " + b.readableBytes());
     }
     int inc = b.getInt(b.readerIndex());
