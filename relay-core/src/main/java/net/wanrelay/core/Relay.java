@@ -148,7 +148,10 @@ public final class Relay implements AutoCloseable {
     var settings = net.wanrelay.channel.TrunkSettings.defaults().toBuilder()
         .maxStreams(config.limits().maxStreamsPerLink())
         .linkBudget(config.limits().linkMemory())
-        .connectTimeout(config.limits().connectTimeout());
+        .connectTimeout(config.limits().connectTimeout())
+        .heartbeatInterval(t.timers().heartbeatInterval())
+        .heartbeatTimeout(t.timers().heartbeatTimeout())
+        .resumeGrace(t.timers().resumeGrace());
     if (config.intercept().map(RelayConfig.InterceptConfig::transparentSource).orElse(false)) {
       // SP in transparent mode: server legs leave from the client's own address (IP_TRANSPARENT)
       settings.transparentSource(true);

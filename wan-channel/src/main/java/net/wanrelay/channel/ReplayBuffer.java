@@ -17,6 +17,7 @@ final class ReplayBuffer {
   private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
   private long start;
   private long end;
+  private long copied;
 
   /** Offset of the first byte still held (everything before it was acknowledged). */
   long start() { return start; }
@@ -25,16 +26,33 @@ final class ReplayBuffer {
   /** Bytes held. */
   long size() { return end - start; }
 
-  /** Keeps {@code sent} (a reference the buffer now owns) as the next bytes of the stream. */
+  /**
+   * Keeps {@code sent} (a reference the buffer now owns) as the next bytes of the stream. A small
+   * piece of a much larger buffer (a short socket read into a large receive buffer) is copied
+   * out instead, so what is held stays close to the bytes it stands for.
+   */
   void append(ByteBuf sent) {
     int n = sent.readableBytes();
     if (n == 0) {
       sent.release();
       return;
     }
+    ByteBuf root = sent;
+    while (root.unwrap() != null) {
+      root = root.unwrap();
+    }
+    if (root.capacity() > 2 * n + 4096) {
+      ByteBuf copy = sent.alloc().directBuffer(n).writeBytes(sent, sent.readerIndex(), n);
+      sent.release();
+      sent = copy;
+      copied += n;
+    }
     chunks.add(sent);
     end += n;
   }
+
+  /** Bytes copied because they were a small piece of a large buffer (a test hook). */
+  long copiedBytes() { return copied; }
 
   /** The peer consumed everything before {@code offset}: releases those bytes. */
   void ack(long offset) {

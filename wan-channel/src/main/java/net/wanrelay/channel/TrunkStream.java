@@ -70,6 +70,7 @@ public final class TrunkStream {
   private ReplayBuffer replay;
   private boolean suspended;
   private long suspendedAtNanos;
+  private long resendLeft;
 
   TrunkStream(TrunkConnection connection, int id, OpenRequest request, boolean local,
       StreamListener listener, long sendCredit, int recvWindow, AdaptiveCompressor compressor) {
@@ -556,7 +557,9 @@ public final class TrunkStream {
       sendCredit -= take;
       pendingBytes -= take;
       connection.bufferedSendDelta(-take);
-      connection.payloadTx(take);
+      long again = Math.min(take, resendLeft); // replayed bytes count once, as replayed
+      resendLeft -= again;
+      connection.payloadTx((int) (take - again));
       if (dedup != null) {
         try {
           dedup.encode(chunk);
@@ -752,6 +755,7 @@ public final class TrunkStream {
       pending.addFirst(b);
     }
     pendingBytes += n;
+    resendLeft = n;
     connection.bufferedSendDelta(n);
     connection.replayed(n);
     sendCredit = e.limit() - e.received();

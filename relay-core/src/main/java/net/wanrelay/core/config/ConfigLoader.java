@@ -30,6 +30,7 @@ import net.wanrelay.core.config.RelayConfig.PeerConfig;
 import net.wanrelay.core.config.RelayConfig.Protocol;
 import net.wanrelay.core.config.RelayConfig.TlsConfig;
 import net.wanrelay.core.config.RelayConfig.TrunkConfig;
+import net.wanrelay.core.config.RelayConfig.TrunkTimers;
 import net.wanrelay.core.config.RelayConfig.Via;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -194,8 +195,9 @@ public final class ConfigLoader {
     Optional<DedupConfig> dedup = dedup(s.optionalSection("dedup"), baseDir);
     List<DestinationMapping> destinations = destinations(s, listen.isPresent(), pools);
     Optional<TlsConfig> tls = tls(s.optionalSection("tls"), baseDir);
+    TrunkTimers timers = trunkTimers(s);
     s.finish();
-    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression, dedup, destinations, tls));
+    return Optional.of(new TrunkConfig(listen, key, allow, peers, cc, compression, dedup, destinations, tls, timers));
   }
 
   /** {@code trunk.destinations}: SP rewrites of OPEN destinations, to an address or a pool. */
@@ -247,6 +249,20 @@ public final class ConfigLoader {
     }
     t.finish();
     return Optional.of(tls);
+  }
+
+  private static TrunkTimers trunkTimers(ConfigSection s) throws ConfigException {
+    TrunkTimers d = TrunkTimers.DEFAULTS;
+    Duration interval = positive(s, "heartbeat-interval", d.heartbeatInterval());
+    Duration timeout = positive(s, "heartbeat-timeout", d.heartbeatTimeout());
+    if (timeout.compareTo(interval.multipliedBy(2)) < 0) {
+      throw s.error("heartbeat-timeout", "must be at least twice heartbeat-interval (" + interval.toMillis() + " ms)");
+    }
+    Duration grace = s.duration("resume-grace", d.resumeGrace());
+    if (grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
+      throw s.error("resume-grace", "must be between 0 (off) and 1h");
+    }
+    return new TrunkTimers(interval, timeout, grace);
   }
 
   private static Optional<DedupConfig> dedup(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {

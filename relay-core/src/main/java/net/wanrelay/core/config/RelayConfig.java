@@ -65,7 +65,8 @@ public record RelayConfig(
       String compression,
       Optional<DedupConfig> dedup,
       List<DestinationMapping> destinations,
-      Optional<TlsConfig> tls) {}
+      Optional<TlsConfig> tls,
+      TrunkTimers timers) {}
 
   /**
    * SP: an OPEN for {@code match} goes to {@code target}, or to a member of pool {@code pool}
@@ -83,6 +84,16 @@ public record RelayConfig(
    * that signs the peers' certificates. Both ends of a trunk need it.
    */
   public record TlsConfig(Path cert, Path key, Path ca) {}
+
+  /**
+   * Trunk liveness and resumption: PING every {@code heartbeatInterval}, a connection silent for
+   * {@code heartbeatTimeout} is closed; its streams wait up to {@code resumeGrace} for a
+   * replacement connection (zero: they are reset at once).
+   */
+  public record TrunkTimers(Duration heartbeatInterval, Duration heartbeatTimeout, Duration resumeGrace) {
+    public static final TrunkTimers DEFAULTS =
+        new TrunkTimers(Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(30));
+  }
 
   /**
    * De-duplication on the trunk: a chunk store per peer under {@code store} (disk tier bounded by

@@ -72,7 +72,8 @@ class FrameCodecTest {
         Frames.ping(A, FrameType.PONG, 42L, 4),
         Frames.goAway(A, 9, ErrorCode.GOING_AWAY, "bye"),
         new Frame(FrameType.DEDUP_REPLY, 0, 1, Unpooled.wrappedBuffer(new byte[] {6, 3})),
-        new Frame(FrameType.ANNOUNCE, 0, 0, Unpooled.wrappedBuffer(new byte[] {4, 127, 0, 0, 2, 0x1e, 0x78})));
+        new Frame(FrameType.ANNOUNCE, 0, 0, Unpooled.wrappedBuffer(new byte[] {4, 127, 0, 0, 2, 0x1e, 0x78})),
+        new Frame(FrameType.RESUME, 0, 0, new Resume(3, List.of(new Resume.Entry(1, Resume.FLAG_OPEN, 5, 10))).encode(A)));
     assertThat(in.stream().map(Frame::type).distinct()).hasSize(FrameType.values().length);
 
     List<Frame> out = decodeAll(encode(in.toArray(new Frame[0])), 1);
@@ -97,6 +98,7 @@ class FrameCodecTest {
       assertThat(out.get(10).content().getLong(0)).isEqualTo(42L);
       ByteBuf ga = out.get(12).content();
       assertThat(ga.getInt(ga.readerIndex())).isEqualTo(9);
+      assertThat(Resume.decode(out.get(15).content()).entries()).containsExactly(new Resume.Entry(1, Resume.FLAG_OPEN, 5, 10));
     } finally {
       out.forEach(Frame::release);
     }
