@@ -602,6 +602,13 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     peer.streamsSuspended.decrementAndGet();
   }
 
+  /** Sent bytes held for a resend, over this peer's streams (gauge). */
+  void replayHeldDelta(long n) {
+    if (n != 0) {
+      peer.replayHeld.addAndGet(n);
+    }
+  }
+
   void replayed(long bytes) {
     if (bytes > 0) {
       peer.replayedBytes.increment(bytes);

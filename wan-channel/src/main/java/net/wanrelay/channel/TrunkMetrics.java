@@ -82,6 +82,7 @@ public final class TrunkMetrics {
     final Counter streamsResumed;
     final Counter replayedBytes;
     final AtomicInteger streamsSuspended = new AtomicInteger();
+    final AtomicLong replayHeld = new AtomicLong();
 
     Peer(String name) {
       this.name = name;
@@ -116,6 +117,9 @@ public final class TrunkMetrics {
           .register(registry);
       replayedBytes = Counter.builder("wanrelay.trunk.replayed.bytes").tag("peer", name).baseUnit("bytes")
           .description("Stream bytes sent again after a resume (lost with the old connection)").register(registry);
+      Gauge.builder("wanrelay.trunk.replay.held", replayHeld, AtomicLong::get).tag("peer", name).baseUnit("bytes")
+          .description("Sent stream bytes kept until the peer acknowledges them (for a resume)")
+          .strongReference(true).register(registry);
       Gauge.builder("wanrelay.trunk.streams.suspended", streamsSuspended, AtomicInteger::get).tag("peer", name)
           .description("Streams waiting for a replacement trunk connection").strongReference(true).register(registry);
     }
@@ -134,6 +138,7 @@ public final class TrunkMetrics {
     public double streamsResumed() { return streamsResumed.count(); }
     public double replayedBytes() { return replayedBytes.count(); }
     public int streamsSuspended() { return streamsSuspended.get(); }
+    public long replayHeld() { return replayHeld.get(); }
 
     public String name() { return name; }
     public boolean up() { return connectionsUp.get() > 0; }

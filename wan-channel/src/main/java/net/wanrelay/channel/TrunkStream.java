@@ -461,7 +461,9 @@ public final class TrunkStream {
             + replay.end() + " bytes sent");
       }
       if (ack > replay.start()) {
+        long before = replay.size();
         replay.ack(ack);
+        connection.replayHeldDelta(replay.size() - before);
       }
     }
     long credit = sendCredit + increment;
@@ -570,6 +572,7 @@ public final class TrunkStream {
       }
       if (replay != null) {
         replay.append(chunk.retainedDuplicate()); // same memory, own indexes: released on ack
+        connection.replayHeldDelta(take);
       }
       writeDataFrame(chunk, take);
     }
@@ -655,6 +658,7 @@ public final class TrunkStream {
     connection.bufferedSendDelta(-pendingBytes);
     pendingBytes = 0;
     if (replay != null) {
+      connection.replayHeldDelta(-replay.size());
       replay.release();
     }
     if (held != null) {
@@ -747,6 +751,7 @@ public final class TrunkStream {
 
   /** Continues on the new connection from where the peer stopped receiving (checked before). */
   void resume(Resume.Entry e) {
+    connection.replayHeldDelta(-replay.size());
     List<ByteBuf> again = replay.rewind(e.received());
     long n = 0;
     for (int i = again.size() - 1; i >= 0; i--) {

@@ -64,8 +64,12 @@ class ResumeLoopbackTest {
     AtomicBoolean killedBySp = new AtomicBoolean();
     LoopbackTrunk[] trunk = new LoopbackTrunk[1];
     // The sink kills the trunk from inside its read path, so the cut lands mid-transfer however fast loopback is.
+    AtomicLong peakHeld = new AtomicLong();
     Channel sink = hashingSink(n -> {
       received.set(n);
+      if (trunk[0] != null) {
+        peakHeld.accumulateAndGet(trunk[0].cpPeer().replayHeld(), Math::max);
+      }
       if (n > SIZE / 4 && killedByCp.compareAndSet(false, true)) {
         killTrunk(trunk[0].cp);
       } else if (n > SIZE * 2 / 3 && killedBySp.compareAndSet(false, true)) {
@@ -87,8 +91,12 @@ class ResumeLoopbackTest {
       assertThat(t.cpPeer().reconnects()).isGreaterThanOrEqualTo(2);
       LoopbackTrunk.await(() -> t.cpPeer().streamsActive() == 0 && t.spPeer().streamsActive() == 0, 5000, "streams gone");
       assertThat(t.cpPeer().streamsSuspended()).isZero();
-      System.out.printf("resume upload: %d MiB, replayed cp=%.0f sp=%.0f bytes%n", SIZE >> 20,
-          t.cpPeer().replayedBytes(), t.spPeer().replayedBytes());
+      // What the CP held for a resend never exceeded one stream's largest window, and is all released.
+      assertThat(peakHeld.get()).isPositive().isLessThanOrEqualTo(t.settings.maxWindow);
+      assertThat(t.cpPeer().replayHeld()).isZero();
+      assertThat(t.spPeer().replayHeld()).isZero();
+      System.out.printf("resume upload: %d MiB, replayed cp=%.0f sp=%.0f bytes, peak held for replay on the CP %d bytes%n",
+          SIZE >> 20, t.cpPeer().replayedBytes(), t.spPeer().replayedBytes(), peakHeld.get());
     } finally {
       sink.close().awaitUninterruptibly();
     }
