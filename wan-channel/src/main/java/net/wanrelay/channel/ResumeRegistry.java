@@ -29,6 +29,7 @@ final class ResumeRegistry {
   private final long incarnation;
   private final Duration grace;
   private final ConcurrentHashMap<String, List<Parked>> parked = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, TrunkConnection> live = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   ResumeRegistry(Duration grace) {
@@ -113,6 +114,16 @@ final class ResumeRegistry {
       expire(key, p);
     }
     return true;
+  }
+
+  /** Records the live connection of a key; returns the one it replaces, if that is still registered. */
+  TrunkConnection register(String key, TrunkConnection c) {
+    TrunkConnection old = live.put(key, c);
+    return old == c ? null : old;
+  }
+
+  void unregister(String key, TrunkConnection c) {
+    live.remove(key, c);
   }
 
   /** Takes everything parked under {@code key}; the caller adopts or resets it. */

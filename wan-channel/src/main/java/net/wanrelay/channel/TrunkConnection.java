@@ -61,6 +61,7 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   private boolean peerResumeSeen;
   private List<Frame> queuedUntilResume;
   private IntObjectHashMap<TrunkStream> awaitingPeerResume;
+  private Runnable afterInactive;
 
   private volatile ChannelHandlerContext ctx;
   private Consumer<TrunkConnection> onReady;
@@ -349,6 +350,12 @@ public final class TrunkConnection extends ChannelDuplexHandler {
         }
       }
     }
+    if (resumeRegistry != null && resumeKey != null) {
+      resumeRegistry.unregister(resumeKey, this);
+    }
+    if (afterInactive != null) {
+      afterInactive.run();
+    }
     ctx.fireChannelInactive();
   }
 
@@ -619,6 +626,33 @@ public final class TrunkConnection extends ChannelDuplexHandler {
 
   /** Claims the streams parked under this connection's key, moves them here, then sends RESUME. */
   private void startResume() {
+    TrunkConnection previous = resumeRegistry.register(resumeKey, this);
+    if (previous != null && !initiator) {
+      // The initiator replaced a connection this side still thinks alive (its RST or FIN never
+      // arrived): close the old one so its streams are parked, then take them over here.
+      LOG.info("trunk {}: replacement connection from {}, closing the old one", peer.name(), remoteHello.nodeId());
+      previous.closeSuperseded(() -> eventLoop().execute(this::claimParked));
+      return;
+    }
+    claimParked();
+  }
+
+  /** On its own loop: closes this (superseded) connection, then runs {@code parked} once its streams are parked. */
+  private void closeSuperseded(Runnable parked) {
+    eventLoop().execute(() -> {
+      if (inactive) {
+        parked.run();
+        return;
+      }
+      afterInactive = parked;
+      ctx.close();
+    });
+  }
+
+  private void claimParked() {
+    if (inactive) {
+      return;
+    }
     List<ResumeRegistry.Parked> live = new ArrayList<>();
     for (ResumeRegistry.Parked p : resumeRegistry.claim(resumeKey)) {
       if (initiator && p.peerIncarnation() != remoteHello.incarnation()) {

@@ -236,6 +236,45 @@ class ResumeHandshakeTest {
   }
 
   @Test
+  void theAcceptorClosesAConnectionItThoughtAliveWhenItsReplacementArrivesAndResumesItsStreams() {
+    String key = ResumeRegistry.acceptorKey("peer", PEER_INCARNATION, 42);
+    Hello initiatorHello = new Hello(1, 1, Hello.ROLE_INITIATOR, new byte[32], Hello.CAP_RESUME, 64 * 1024, 100, "peer",
+        PEER_INCARNATION, 42);
+    StreamAcceptor accept = s -> s.accept(listener);
+    TrunkConnection c1 = new TrunkConnection(settings, false, initiatorHello, metrics, metrics.peer("peer"), accept,
+        CompressionSettings.OFF, new Decompressor(), null, registry, key);
+    EmbeddedChannel ch1 = new EmbeddedChannel(new FrameDecoder(settings.maxFramePayload), new FrameEncoder(), c1);
+    channels.add(ch1);
+    ch1.runPendingTasks();
+    Wire.drop(Wire.out(ch1));
+    Wire.in(ch1, resume(1), new Frame(FrameType.OPEN, 0, 1,
+        new OpenRequest(StreamProtocol.TCP, new InetSocketAddress("127.0.0.1", 9), null, 0).encode(A)),
+        new Frame(FrameType.DATA, 0, 1, bytes(0, 1000)));
+    Wire.drop(Wire.out(ch1));
+    assertThat(listener.events).contains("data:1000");
+
+    TrunkConnection c2 = new TrunkConnection(settings, false, initiatorHello, metrics, metrics.peer("peer"), accept,
+        CompressionSettings.OFF, new Decompressor(), null, registry, key);
+    EmbeddedChannel ch2 = new EmbeddedChannel(new FrameDecoder(settings.maxFramePayload), new FrameEncoder(), c2);
+    channels.add(ch2);
+    for (int i = 0; i < 3; i++) {
+      channels.forEach(EmbeddedChannel::runPendingTasks);
+    }
+    assertThat(ch1.isOpen()).as("the superseded connection was closed").isFalse();
+    List<Frame> out = Wire.out(ch2);
+    Resume mine = firstResume(out);
+    Wire.drop(out);
+    assertThat(mine.nextLocalId()).isEqualTo(2);
+    assertThat(mine.entries()).containsExactly(new Resume.Entry(1, Resume.FLAG_OPEN, 1000, 64 * 1024));
+    Wire.in(ch2, resume(3, new Resume.Entry(1, Resume.FLAG_OPEN, 0, 64 * 1024)));
+    assertThat(metrics.peer("peer").streamsResumed()).isOne();
+    // The stream carries on: more data from the peer arrives on the new connection.
+    Wire.in(ch2, new Frame(FrameType.DATA, 0, 1, bytes(1000, 10)));
+    assertThat(listener.events).contains("data:10");
+    assertThat(ch2.isOpen()).isTrue();
+  }
+
+  @Test
   void aResumeForAStreamNeverOpenedClosesTheConnection() {
     EmbeddedChannel ch = connection(remote(PEER_INCARNATION));
     Wire.drop(Wire.out(ch));
