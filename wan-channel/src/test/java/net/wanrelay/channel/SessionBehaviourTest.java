@@ -175,7 +175,9 @@ class SessionBehaviourTest {
       }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
       open.close();
       LoopbackTrunk.await(() -> !t.link().isUp(), 5000, "link down");
-      assertThat(t.cpRegistry.find("wanrelay.trunk.up").tag("peer", "sp").gauge().value()).isZero();
+      // The SP resets open streams (RST frames) just before it closes: the gauge follows the close.
+      LoopbackTrunk.await(() -> t.cpRegistry.find("wanrelay.trunk.up").tag("peer", "sp").gauge().value() == 0, 5000,
+          "trunk.up gauge 0");
 
       t.sp = t.startSp(t.spPort, "off");
       t.awaitUp(2);
