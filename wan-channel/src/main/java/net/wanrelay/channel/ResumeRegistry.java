@@ -142,6 +142,26 @@ final class ResumeRegistry {
     return out;
   }
 
+  /**
+   * Acceptor side: {@code peerNodeId} authenticated as incarnation {@code current}. What its
+   * earlier lives parked can never be claimed (their keys carry the old incarnation): take it
+   * now instead of letting it wait out the grace time.
+   */
+  List<Parked> claimEarlierLives(String peerNodeId, long current) {
+    List<Parked> out = new ArrayList<>();
+    parked.forEach((key, list) -> {
+      Parked first;
+      synchronized (list) {
+        first = list.isEmpty() ? null : list.get(0);
+      }
+      if (key.startsWith("a/") && first != null && first.peer().name().equals(peerNodeId)
+          && first.peerIncarnation() != current) {
+        out.addAll(claim(key));
+      }
+    });
+    return out;
+  }
+
   private void expire(String key, Parked p) {
     parked.computeIfPresent(key, (k, l) -> {
       l.remove(p);

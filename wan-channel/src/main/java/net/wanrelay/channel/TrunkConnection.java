@@ -653,6 +653,12 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     if (inactive) {
       return;
     }
+    if (!initiator) {
+      for (ResumeRegistry.Parked p : resumeRegistry.claimEarlierLives(peer.name(), remoteHello.incarnation())) {
+        LOG.info("trunk {}: peer restarted, resetting {} streams of its earlier life", peer.name(), p.streams().size());
+        p.resetAll("peer_restarted", "peer restarted, the stream is gone");
+      }
+    }
     List<ResumeRegistry.Parked> live = new ArrayList<>();
     for (ResumeRegistry.Parked p : resumeRegistry.claim(resumeKey)) {
       if (initiator && p.peerIncarnation() != remoteHello.incarnation()) {
