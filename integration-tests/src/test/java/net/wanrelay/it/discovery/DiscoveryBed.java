@@ -23,7 +23,7 @@ import net.wanrelay.it.netns.NsProcess;
 import net.wanrelay.it.netns.Topology;
 
 /** Relays, configs, clients and metrics for the transparent-mode namespace tests. */
-final class DiscoveryBed {
+public final class DiscoveryBed {
   static final int SERVER_PORT = 8080;
   static final String KEY = "transparent-it-key-0123456789ab";
   static final Duration START_TIMEOUT = Duration.ofSeconds(40);
@@ -127,7 +127,7 @@ final class DiscoveryBed {
   }
 
   /** The node's Prometheus text from its admin port (inside its namespace). */
-  static String scrape(Topology t, String node) {
+  public static String scrape(Topology t, String node) {
     return t.call(node, DiscoveryBed::scrapeHere);
   }
 
@@ -145,7 +145,7 @@ final class DiscoveryBed {
   }
 
   /** Sum of the samples of {@code name} whose labels include every {@code k="v"} given. */
-  static double metric(String text, String name, String... labels) {
+  public static double metric(String text, String name, String... labels) {
     double sum = 0;
     for (String line : text.split("\n")) {
       if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
+import net.wanrelay.it.discovery.DiscoveryBed;
 import net.wanrelay.it.netns.NsProcess;
 import net.wanrelay.it.netns.Topology;
 import net.wanrelay.it.netns.Traffic;
@@ -138,34 +139,11 @@ final class ResumeBed {
   }
 
   static String scrape(Topology t, String node) {
-    return t.call(node, () -> {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", 9464), 5000);
-        s.setSoTimeout(5000);
-        s.getOutputStream().write("GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int body = all.indexOf("\r\n\r\n");
-        return body < 0 ? all : all.substring(body + 4);
-      }
-    });
+    return DiscoveryBed.scrape(t, node);
   }
 
-  /** Sum of the samples of {@code name} whose labels include every {@code k="v"} given. */
   static double metric(String text, String name, String... labels) {
-    double sum = 0;
-    for (String line : text.split("\n")) {
-      if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) {
-        continue;
-      }
-      boolean all = true;
-      for (String l : labels) {
-        all &= line.contains(l);
-      }
-      if (all) {
-        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return sum;
+    return DiscoveryBed.metric(text, name, labels);
   }
 
   static void save(Path dir, String name, Topology t, String node, NsProcess p) {
