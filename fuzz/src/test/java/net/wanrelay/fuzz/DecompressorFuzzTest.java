@@ -18,7 +18,7 @@ import net.wanrelay.channel.compress.Decompressor;
  * that is either fuzzed bytes or a real LZ4/zstd block with fuzzed corruption, and a fuzzed output
  * limit. It returns at most the limit or throws {@link CompressionException}; the input buffer is
  * released on every path (except NONE, which hands it back), and an untouched real block decodes to
- * exactly its plain bytes.
+ * exactly its plain bytes. No buffer (the codec's own scratch included) outlives the call.
  */
 class DecompressorFuzzTest {
   private static final Decompressor DECOMPRESSOR = new Decompressor();
@@ -26,6 +26,7 @@ class DecompressorFuzzTest {
 
   @FuzzTest
   void decodesOrRefuses(FuzzedDataProvider data) {
+    BufferLedger.Mark ledger = BufferLedger.mark();
     int codecId = data.consumeInt(0, 3);
     int maxOutput = data.consumeInt(0, 1 << 16);
     boolean real = codecId >= 1 && codecId <= 2 && data.consumeBoolean();
@@ -63,5 +64,6 @@ class DecompressorFuzzTest {
         out.release();
       }
     }
+    ledger.assertBalanced("decompressing");
   }
 }

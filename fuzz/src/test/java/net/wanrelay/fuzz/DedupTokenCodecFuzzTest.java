@@ -16,12 +16,18 @@ import net.wanrelay.channel.dedup.DedupTokenCodec;
  * The dedup token codec on arbitrary bytes: {@code read} returns a token, null (need more bytes,
  * reader index untouched) or throws {@link DedupException}; nothing else. Every token read writes
  * back to exactly the bytes it was read from (the format has one encoding per token), and no
- * token's data exceeds the chunk limit.
+ * token's data exceeds the chunk limit. No buffer outlives the input.
  */
 class DedupTokenCodecFuzzTest {
 
   @FuzzTest
   void readsCanonicalTokensOnly(FuzzedDataProvider data) {
+    BufferLedger.Mark ledger = BufferLedger.mark();
+    readAll(data);
+    ledger.assertBalanced("reading the tokens");
+  }
+
+  private static void readAll(FuzzedDataProvider data) {
     int maxChunk = data.consumeInt(1, 1 << 16);
     byte[] bytes = data.consumeRemainingAsBytes();
     DedupTokenCodec codec = new DedupTokenCodec(maxChunk);

@@ -28,6 +28,7 @@ class FrameDecoderFuzzTest {
 
   @FuzzTest
   void decodesExactlyTheValidPrefix(FuzzedDataProvider data) {
+    BufferLedger.Mark ledger = BufferLedger.mark();
     int maxPayload = data.consumeInt(1, 1 << 17);
     long chunkSeed = data.consumeLong();
     byte[] wire = data.consumeRemainingAsBytes();
@@ -97,6 +98,7 @@ class FrameDecoderFuzzTest {
     for (ByteBuf b : inputs) {
       assertThat(b.refCnt()).as("input buffer still referenced (leaked frame payload)").isZero();
     }
+    ledger.assertBalanced("decoding and closing");
   }
 
   private static void checkFrame(Frame f, int maxPayload) {

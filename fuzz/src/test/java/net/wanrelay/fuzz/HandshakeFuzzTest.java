@@ -37,6 +37,7 @@ class HandshakeFuzzTest {
 
   @FuzzTest
   void unauthenticatedPeerIsNeverInstalled(FuzzedDataProvider data) {
+    BufferLedger.Mark ledger = BufferLedger.mark();
     boolean initiator = data.consumeBoolean();
     long chunkSeed = data.consumeLong();
     double reasonsBefore = count(METRICS, "wanrelay.trunk.auth.failures") + count(METRICS, "wanrelay.trunk.protocol.errors");
@@ -68,6 +69,7 @@ class HandshakeFuzzTest {
     for (ByteBuf b : inputs) {
       assertThat(b.refCnt()).as("input buffer still referenced after close").isZero();
     }
+    ledger.assertBalanced("the handshake and close");
   }
 
   private static double count(TrunkMetrics m, String name) {
