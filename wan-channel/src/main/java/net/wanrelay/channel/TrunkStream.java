@@ -273,8 +273,9 @@ public final class TrunkStream {
     if (epochConsumed >= recvWindow) {
       long now = System.nanoTime();
       long srtt = connection.srttNanos();
-      // A whole window drained within ~2 RTT: the window, not the reader, limits throughput.
-      if (srtt > 0 && now - epochStartNanos < 2 * srtt && recvWindow < connection.settings().maxWindow) {
+      // A whole window drained within ~4 RTT: the window, not the reader, limits throughput. The
+      // credit loop is longer than one RTT (sender queue, retransmissions on a lossy WAN).
+      if (srtt > 0 && now - epochStartNanos < 4 * srtt && recvWindow < connection.settings().maxWindow) {
         int want = Math.min(recvWindow, connection.settings().maxWindow - recvWindow);
         if (connection.reserveWindow(want)) {
           growth = want;
@@ -284,7 +285,7 @@ public final class TrunkStream {
       epochStartNanos = now;
       epochConsumed = 0;
     }
-    if (growth > 0 || unackedConsumed >= recvWindow / 4) {
+    if (growth > 0 || unackedConsumed >= recvWindow / 8) {
       long inc = unackedConsumed + growth;
       unackedConsumed = 0;
       recvGranted += inc;
