@@ -20,6 +20,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
       throw new IllegalArgumentException("maxPayloadLength out of range: " + maxPayloadLength);
     }
     this.maxPayloadLength = maxPayloadLength;
+    // DATA payloads leave as retained slices and stay referenced until the local socket wrote
+    // them, so a merging cumulator would copy every read that ends inside a frame (most of them,
+    // frames being larger than a socket read) into a fresh buffer. Composing reads copies nothing.
+    setCumulator(COMPOSITE_CUMULATOR);
   }
 
   @Override
