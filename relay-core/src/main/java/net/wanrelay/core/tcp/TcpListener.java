@@ -5,7 +5,16 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.util.function.UnaryOperator;
@@ -32,7 +41,7 @@ public final class TcpListener {
   private final UnaryOperator<InetSocketAddress> destinations;
   private AdmissionLimits admission = AdmissionLimits.NONE;
   private AcceptRateLimiter acceptRate;
-  private Channel serverChannel;
+  private final List<Channel> serverChannels = new ArrayList<>();
 
   public TcpListener(String name, InetSocketAddress listen, InetSocketAddress target, Route route,
       TcpLegFactory legs, SessionLimiter limiter, RelayMetrics metrics, UnaryOperator<InetSocketAddress> destinations) {
@@ -51,7 +60,7 @@ public final class TcpListener {
   }
 
   public InetSocketAddress localAddress() {
-    return (InetSocketAddress) serverChannel.localAddress();
+    return (InetSocketAddress) serverChannels.get(0).localAddress();
   }
 
   /** Accept rate, memory budget and silent timeout for this listener; call before {@link #start}. */
@@ -61,9 +70,45 @@ public final class TcpListener {
     return this;
   }
 
-  public void start(Transport transport, EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(boss, workers)
+  /**
+   * Binds the listener. With epoll, every worker loop gets its own listening socket on the same
+   * address (SO_REUSEPORT) and keeps the connections it accepts: the kernel spreads connections
+   * over the loops, and no accept hops from an acceptor thread to a worker (a wake-up and a task
+   * per connection, which short sessions paid for). Elsewhere one acceptor feeds all workers.
+   */
+  public void start(Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
+    if (!transport.isEpoll()) {
+      bind(bootstrap(transport, boss, workers), listen);
+      return;
+    }
+    // SO_REUSEPORT would also let a second relay of the same user share the port unnoticed: check
+    // first with a plain bind that the address is free, so a busy port still fails at start.
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.bind(listen);
+    } catch (IOException e) {
+      throw new ChannelException("cannot listen on " + listen + ": " + e.getMessage(), e);
+    }
+    InetSocketAddress bound = listen;
+    for (EventExecutor e : workers) {
+      EventLoop loop = (EventLoop) e;
+      // port 0: the other loops join the port the first one got
+      bound = bind(bootstrap(transport, loop, loop).option(EpollChannelOption.SO_REUSEPORT, true), bound);
+    }
+  }
+
+  private InetSocketAddress bind(ServerBootstrap bootstrap, InetSocketAddress address) {
+    ChannelFuture f = bootstrap.bind(address).awaitUninterruptibly();
+    if (!f.isSuccess()) {
+      stopAccepting();
+      throw new ChannelException("cannot listen on " + address + ": " + f.cause().getMessage(), f.cause());
+    }
+    serverChannels.add(f.channel());
+    return (InetSocketAddress) f.channel().localAddress();
+  }
+
+  private ServerBootstrap bootstrap(Transport transport, EventLoopGroup acceptors, EventLoopGroup children) {
+    return new ServerBootstrap()
+        .group(acceptors, children)
         .channel(transport.serverSocketChannel())
         .option(ChannelOption.SO_BACKLOG, 4096)
         .option(ChannelOption.SO_REUSEADDR, true)
@@ -80,14 +125,11 @@ public final class TcpListener {
             ch.pipeline().addLast(new Admission()).addLast(EARLY_INBOUND, new EarlyInbound());
           }
         });
-    serverChannel = bootstrap.bind(listen).sync().channel();
   }
 
   /** Stops accepting; open sessions go on. */
   public void stopAccepting() {
-    if (serverChannel != null) {
-      serverChannel.close().syncUninterruptibly();
-    }
+    serverChannels.forEach(ch -> ch.close().syncUninterruptibly());
   }
 
   /** Admits or refuses a new connection, then gets out of the pipeline. */
