@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import net.wanrelay.core.config.RelayConfig.Protocol;
 
 /**
@@ -34,6 +35,17 @@ public final class RelayMetrics {
   private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final AtomicInteger udpFlowsActive = new AtomicInteger();
   private final AtomicLong totalActiveSessions = new AtomicLong();
+  // The per-session meters by enum ordinals: every session touches them, and building a string key
+  // for the general cache cost more than the count itself. Filled lazily; a race registers the
+  // same meter twice, which the registry answers with the one it has.
+  private static final int ROUTES = Route.values().length;
+  private static final int OUTCOMES = Outcome.values().length;
+  private final AtomicReferenceArray<AtomicInteger> activeByRoute =
+      new AtomicReferenceArray<>(Protocol.values().length * ROUTES);
+  private final AtomicReferenceArray<Counter> endedByOutcome =
+      new AtomicReferenceArray<>(Protocol.values().length * ROUTES * OUTCOMES);
+  private final AtomicReferenceArray<Counter> bytesByDirection =
+      new AtomicReferenceArray<>(Protocol.values().length * ROUTES * 2);
 
   public RelayMetrics() {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -74,6 +86,16 @@ public final class RelayMetrics {
   }
 
   private AtomicInteger activeGauge(Protocol protocol, Route route) {
+    int i = protocol.ordinal() * ROUTES + route.ordinal();
+    AtomicInteger g = activeByRoute.get(i);
+    if (g == null) {
+      g = registerActiveGauge(protocol, route);
+      activeByRoute.set(i, g);
+    }
+    return g;
+  }
+
+  private AtomicInteger registerActiveGauge(Protocol protocol, Route route) {
     return active.computeIfAbsent(tag(protocol) + "/" + tag(route), k -> {
       AtomicInteger value = new AtomicInteger();
       Gauge.builder("wanrelay.sessions.active", value, AtomicInteger::get)
@@ -97,8 +119,14 @@ public final class RelayMetrics {
   public void sessionClosed(Protocol protocol, Route route, Outcome outcome) {
     activeGauge(protocol, route).decrementAndGet();
     totalActiveSessions.decrementAndGet();
-    counter("wanrelay.sessions", "Sessions ended, by outcome",
-        "protocol", tag(protocol), "route", tag(route), "outcome", tag(outcome)).increment();
+    int i = (protocol.ordinal() * ROUTES + route.ordinal()) * OUTCOMES + outcome.ordinal();
+    Counter c = endedByOutcome.get(i);
+    if (c == null) {
+      c = counter("wanrelay.sessions", "Sessions ended, by outcome",
+          "protocol", tag(protocol), "route", tag(route), "outcome", tag(outcome));
+      endedByOutcome.set(i, c);
+    }
+    c.increment();
   }
 
   /** Counts a session that never started (cap reached, denied). */
@@ -122,6 +150,16 @@ public final class RelayMetrics {
 
   /** Payload bytes on the LAN side of a session, client-to-server or server-to-client. */
   public Counter sessionBytes(Protocol protocol, Route route, boolean clientToServer) {
+    int i = (protocol.ordinal() * ROUTES + route.ordinal()) * 2 + (clientToServer ? 0 : 1);
+    Counter c = bytesByDirection.get(i);
+    if (c == null) {
+      c = registerSessionBytes(protocol, route, clientToServer);
+      bytesByDirection.set(i, c);
+    }
+    return c;
+  }
+
+  private Counter registerSessionBytes(Protocol protocol, Route route, boolean clientToServer) {
     return counter("wanrelay.session.bytes", "Session payload bytes on the LAN side",
         "protocol", tag(protocol), "route", tag(route),
         "direction", clientToServer ? "client_to_server" : "server_to_client");

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Timer;
 /** Metrics of peer choice, races and trunk connects (docs/PEERS.md). */
 public final class PeerMetrics {
   private final MeterRegistry registry;
+  // Looked up once per session: a registry lookup builds and hashes a meter id every time.
+  private final java.util.concurrent.ConcurrentMap<String, Timer> trunkConnect = new java.util.concurrent.ConcurrentHashMap<>();
 
   public PeerMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -38,7 +40,7 @@ public final class PeerMetrics {
 
   /** Time from accepting the client to the OPEN_ACK of its trunk stream. */
   public Timer trunkConnect(String peer) {
-    return Timer.builder("wanrelay.trunk.connect").description("Accept to OPEN_ACK of a trunk session")
-        .tag("peer", peer).register(registry);
+    return trunkConnect.computeIfAbsent(peer, p -> Timer.builder("wanrelay.trunk.connect")
+        .description("Accept to OPEN_ACK of a trunk session").tag("peer", p).register(registry));
   }
 }

@@ -23,10 +23,11 @@ final class OpenSessions {
     final String original;
     final long openedMillis = System.currentTimeMillis();
     final TcpSession session;
-    volatile String actual;
+    // Kept as an address and formatted only when the admin API lists it (not per session).
+    volatile InetSocketAddress actual;
     volatile long closedMillis;
 
-    Entry(String listener, InetSocketAddress client, String original, String actual, TcpSession session) {
+    Entry(String listener, InetSocketAddress client, String original, InetSocketAddress actual, TcpSession session) {
       this.listener = listener;
       this.client = client;
       this.original = original;
@@ -42,7 +43,7 @@ final class OpenSessions {
   TcpLegFactory tracking(String listener, String original, TcpLegFactory legs) {
     return session -> {
       Entry e = new Entry(listener, (InetSocketAddress) session.client().remoteAddress(), original,
-          session.target() == null ? null : text(session.target()), session);
+          session.target(), session);
       open.put(session, e);
       session.client().closeFuture().addListener(f -> ended(session));
       legs.start(session);
@@ -53,7 +54,7 @@ final class OpenSessions {
   void actual(TcpSession session, InetSocketAddress destination) {
     Entry e = open.get(session);
     if (e != null) {
-      e.actual = text(destination);
+      e.actual = destination;
     }
   }
 

@@ -150,7 +150,7 @@ final class UpstreamApi {
 
   private static void render(ObjectNode o, OpenSessions.Entry e) {
     o.put("listener", e.listener).put("client", OpenSessions.text(e.client));
-    o.put("original", e.original).put("actual", e.actual);
+    o.put("original", e.original).put("actual", OpenSessions.text(e.actual));
     o.put("openedAtMillis", e.openedMillis);
     o.put("bytesClientToServer", e.session.bytesClientToServer());
     o.put("bytesServerToClient", e.session.bytesServerToClient());
