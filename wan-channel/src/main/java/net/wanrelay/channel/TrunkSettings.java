@@ -97,7 +97,7 @@ public final class TrunkSettings {
   public static final class Builder {
     private int maxFramePayload = 256 * 1024;
     private int maxDataFrame = 128 * 1024;
-    private int initialWindow = 256 * 1024;
+    private int initialWindow = 1024 * 1024;
     private int maxWindow = 16 * 1024 * 1024;
     private long linkBudget = 256L * 1024 * 1024;
     private int maxStreams = 8192;

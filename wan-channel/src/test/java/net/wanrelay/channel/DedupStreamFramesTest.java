@@ -165,9 +165,9 @@ class DedupStreamFramesTest {
     Fingerprint fa = new Fingerprinter().of(a);
     Wire.in(ch, open(1, true), tokens(FrameType.DATA, 1, new DedupToken.Literal(fa, 0, a)));
     Wire.drop(Wire.out(ch));
-    // The listener consumed it, but 256 KiB of window minus 60 KB cannot take 5 more copies.
+    // The listener consumed it, but the initial window minus 60 KB cannot take this many more copies.
     List<DedupToken> refs = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i <= settings.initialWindow / a.length; i++) {
       refs.add(new DedupToken.Ref(fa, a.length));
     }
     received.reset();
