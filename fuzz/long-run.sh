@@ -118,6 +118,7 @@ run_target() {
   rm -f "$dir/pid"
 }
 
+started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' INT TERM
 for t in "${targets[@]}"; do
@@ -130,7 +131,7 @@ wait || true
 rm -rf "$snapshot"
 
 {
-  echo "fuzz/long-run.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg);" \
+  echo "fuzz/long-run.sh, started $started, ended $(date -u '+%H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg);" \
     "target $executions executions, cap ${max_time}s per target, $jobs at a time, ${idle[*]}"
   printf '%-28s %12s %9s %9s  %s\n' target executions seconds exec/s outcome
   for t in "${targets[@]}"; do
