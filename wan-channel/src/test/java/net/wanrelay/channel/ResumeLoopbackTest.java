@@ -65,8 +65,8 @@ class ResumeLoopbackTest {
     LoopbackTrunk[] trunk = new LoopbackTrunk[1];
     // The sink kills the trunk from inside its read path, so the cut lands mid-transfer however fast loopback is.
     AtomicLong peakHeld = new AtomicLong();
-    Channel sink = hashingSink(n -> {
-      received.set(n);
+    Channel sink = TestServers.hashingSink(group, k -> {
+      long n = received.addAndGet(k);
       if (trunk[0] != null) {
         peakHeld.accumulateAndGet(trunk[0].cpPeer().replayHeld(), Math::max);
       }
@@ -142,11 +142,7 @@ class ResumeLoopbackTest {
     try (java.net.ServerSocket echo = BlockingServers.echo(); LoopbackTrunk t = new LoopbackTrunk(group, s, 1, "off")) {
       t.awaitUp(1);
       t.target = BlockingServers.addr(echo);
-      try (Socket c = new Socket()) {
-        c.connect(t.frontAddress(), 5000);
-        c.setSoTimeout(10_000);
-        c.getOutputStream().write("ping".getBytes());
-        assertThat(c.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes());
+      try (Socket c = echoedThrough(t, "ping")) {
         t.link().stopReconnecting(); // no replacement connection this time
         killTrunk(t.cp);
         LoopbackTrunk.await(() -> t.cpPeer().streamsSuspended() == 1, 5000, "stream suspended");
@@ -171,11 +167,7 @@ class ResumeLoopbackTest {
         LoopbackTrunk t = new LoopbackTrunk(group, LoopbackTrunk.testSettings(), 1, "off")) {
       t.awaitUp(1);
       t.target = BlockingServers.addr(echo);
-      try (Socket c = new Socket()) {
-        c.connect(t.frontAddress(), 5000);
-        c.setSoTimeout(10_000);
-        c.getOutputStream().write("ping".getBytes());
-        assertThat(c.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes());
+      try (Socket c = echoedThrough(t, "ping")) {
         // The SP process "dies" without a word: its socket resets and its state is gone.
         TrunkNode old = t.sp;
         killTrunk(old);
@@ -192,46 +184,23 @@ class ResumeLoopbackTest {
       assertThat(t.cpPeer().resumeResets("peer_restarted")).isEqualTo(1);
       assertThat(t.cpPeer().streamsResumed()).isZero();
       // New sessions work on the new connection.
-      try (Socket c = new Socket()) {
-        c.connect(t.frontAddress(), 5000);
-        c.setSoTimeout(10_000);
-        c.getOutputStream().write("again".getBytes());
-        assertThat(c.getInputStream().readNBytes(5)).isEqualTo("again".getBytes());
-      }
+      echoedThrough(t, "again").close();
     }
   }
 
-  /** Reads everything and answers its SHA-256 at EOF; {@code onCount} sees the running total. */
-  private Channel hashingSink(java.util.function.LongConsumer onCount) throws InterruptedException {
-    return new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
-        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              final MessageDigest digest = Hashes.sha256();
-              long count;
-
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf b = (ByteBuf) msg;
-                count += b.readableBytes();
-                digest.update(b.nioBuffer());
-                b.release();
-                onCount.accept(count);
-              }
-
-              @Override
-              public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                if (evt instanceof ChannelInputShutdownEvent) {
-                  ctx.writeAndFlush(Unpooled.wrappedBuffer(digest.digest()))
-                      .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
-                }
-              }
-            });
-          }
-        })
-        .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+  /** A client connection through the trunk's front whose {@code word} came back from the echo server. */
+  private static Socket echoedThrough(LoopbackTrunk t, String word) throws java.io.IOException {
+    Socket c = new Socket();
+    try {
+      c.connect(t.frontAddress(), 5000);
+      c.setSoTimeout(10_000);
+      c.getOutputStream().write(word.getBytes());
+      assertThat(c.getInputStream().readNBytes(word.length())).isEqualTo(word.getBytes());
+      return c;
+    } catch (java.io.IOException | AssertionError e) {
+      c.close();
+      throw e;
+    }
   }
 
   /** Sends {@link #data} to every client, then closes. */

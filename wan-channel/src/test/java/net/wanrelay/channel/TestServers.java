@@ -25,15 +25,21 @@ final class TestServers {
    * closes. Proves byte-exact transfer and carries a half-close end to end.
    */
   static Channel hashingSink(EventLoopGroup group, AtomicLong received) throws InterruptedException {
-    return sink(group, received, true);
+    return sink(group, received::addAndGet, true);
+  }
+
+  /** Like {@link #hashingSink(EventLoopGroup, AtomicLong)}, telling {@code onRead} the size of every read as it happens. */
+  static Channel hashingSink(EventLoopGroup group, java.util.function.LongConsumer onRead) throws InterruptedException {
+    return sink(group, onRead, true);
   }
 
   /** Like {@link #hashingSink} but answers with the byte count (8 bytes) instead of a digest. */
   static Channel countingSink(EventLoopGroup group, AtomicLong received) throws InterruptedException {
-    return sink(group, received, false);
+    return sink(group, received::addAndGet, false);
   }
 
-  private static Channel sink(EventLoopGroup group, AtomicLong received, boolean hash) throws InterruptedException {
+  private static Channel sink(EventLoopGroup group, java.util.function.LongConsumer onRead, boolean hash)
+      throws InterruptedException {
     return new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .childHandler(new ChannelInitializer<Channel>() {
@@ -46,11 +52,11 @@ final class TestServers {
               @Override
               public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 ByteBuf b = (ByteBuf) msg;
-                received.addAndGet(b.readableBytes());
                 count += b.readableBytes();
                 if (hash) {
                   digest.update(b.nioBuffer());
                 }
+                onRead.accept(b.readableBytes());
                 b.release();
               }
 
