@@ -240,7 +240,7 @@ public final class PeerLink {
         return;
       }
       Bootstrap b = new Bootstrap().group(loops.get(index % loops.size()))
-          .channel(Transports.socketChannel(node.group()))
+          .channelFactory(Transports.socketChannels(node.group()))
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) node.settings().connectTimeout.toMillis())
           .handler(node.trunkInitializer(true, spec.key(), spec.name(), this::authenticated, token));
       ChannelFuture f = b.connect(host, port);

@@ -103,7 +103,7 @@ public final class ServerLegAcceptor implements StreamAcceptor {
   private void connectTcp(TrunkStream stream, InetSocketAddress dst) {
     Channel trunk = stream.connection().channel();
     Bootstrap b = new Bootstrap().group(stream.eventLoop())
-        .channel(Transports.socketChannelLike(trunk))
+        .channelFactory(Transports.socketChannelsLike(trunk))
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .option(ChannelOption.TCP_NODELAY, true)

@@ -210,8 +210,13 @@ public final class TcpStreamBridge implements StreamListener {
   }
 
   private void shutdownSocketOutput() {
-    if (socket instanceof DuplexChannel d && socket.isActive()) {
-      d.shutdownOutput().addListener(f -> {
+    if (socket instanceof DuplexChannel d && socket.isActive() && d.isInputShutdown()) {
+      // The socket's input already ended: a close sends the same FIN, with one shutdown less. The
+      // stream loop learns first that this close is orderly (see below).
+      run(() -> outputShutdown = true);
+      socket.close();
+    } else if (socket instanceof DuplexChannel d && socket.isActive()) {
+      HalfClose.shutdownOutput(d).addListener(f -> {
         // On the socket's loop. The stream loop learns of it first (its task queue is FIFO, so
         // this runs before the close's onSocketClosed and the close counts as orderly).
         run(() -> outputShutdown = true);

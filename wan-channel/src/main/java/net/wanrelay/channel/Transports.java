@@ -1,5 +1,6 @@
 package net.wanrelay.channel;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -34,13 +35,22 @@ public final class Transports {
     return isEpoll(group) ? EpollSocketChannel.class : NioSocketChannel.class;
   }
 
+  /** Makes socket channels of the group's transport, by constructor reference (no reflection). */
+  public static ChannelFactory<SocketChannel> socketChannels(EventLoopGroup group) {
+    return isEpoll(group) ? EpollSocketChannel::new : NioSocketChannel::new;
+  }
+
   public static Class<? extends ServerSocketChannel> serverChannel(EventLoopGroup group) {
     return isEpoll(group) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
   }
 
-  /** Socket channel class of the same transport as {@code ch} (so it can share its loop). */
-  public static Class<? extends SocketChannel> socketChannelLike(io.netty.channel.Channel ch) {
-    return ch.eventLoop() instanceof io.netty.channel.IoEventLoop l && l.isIoType(EpollIoHandler.class) ? EpollSocketChannel.class : NioSocketChannel.class;
+  /**
+   * Makes socket channels of the same transport as {@code ch} (so they can share its loop), by
+   * constructor reference: Bootstrap.channel(Class) would reflect on every connect.
+   */
+  public static ChannelFactory<SocketChannel> socketChannelsLike(io.netty.channel.Channel ch) {
+    return ch.eventLoop() instanceof io.netty.channel.IoEventLoop l && l.isIoType(EpollIoHandler.class)
+        ? EpollSocketChannel::new : NioSocketChannel::new;
   }
 
   public static Class<? extends DatagramChannel> datagramChannelLike(io.netty.channel.Channel ch) {

@@ -1,5 +1,6 @@
 package net.wanrelay.core.net;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -58,8 +59,12 @@ public final class Transport {
     return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
   }
 
-  public Class<? extends SocketChannel> socketChannel() {
-    return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+  /**
+   * Makes client socket channels. A constructor reference, not Bootstrap.channel(Class): that one
+   * creates every channel by reflection, a cost paid on each connect of a short session.
+   */
+  public ChannelFactory<SocketChannel> socketChannels() {
+    return epoll ? EpollSocketChannel::new : NioSocketChannel::new;
   }
 
   public Class<? extends DatagramChannel> datagramChannel() {

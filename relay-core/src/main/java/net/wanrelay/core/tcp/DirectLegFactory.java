@@ -51,7 +51,7 @@ public final class DirectLegFactory implements TcpLegFactory {
     Channel client = session.client();
     Bootstrap bootstrap = new Bootstrap()
         .group(client.eventLoop())
-        .channel(transport.socketChannel())
+        .channelFactory(transport.socketChannels())
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .option(ChannelOption.TCP_NODELAY, true)

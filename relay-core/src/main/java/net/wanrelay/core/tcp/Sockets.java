@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
+import net.wanrelay.channel.HalfClose;
 
 /** Small socket actions shared by the copy paths. */
 public final class Sockets {
@@ -38,7 +39,7 @@ public final class Sockets {
     }
     channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
       if (channel instanceof DuplexChannel duplex && channel.isActive()) {
-        duplex.shutdownOutput();
+        HalfClose.shutdownOutput(duplex);
       } else {
         channel.close();
       }

@@ -307,7 +307,7 @@ final class InterceptSessions {
       return;
     }
     Channel client = p.client;
-    Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(transport.socketChannel())
+    Bootstrap b = new Bootstrap().group(client.eventLoop()).channelFactory(transport.socketChannels())
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .option(ChannelOption.TCP_NODELAY, true)

@@ -40,7 +40,7 @@ final class HealthProbe extends ChannelInboundHandlerAdapter {
     HealthProbe probe = new HealthProbe(expect, result);
     ChannelFuture connect = new Bootstrap()
         .group(loop)
-        .channel(transport.socketChannel())
+        .channelFactory(transport.socketChannels())
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeoutMillis))
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_LINGER, 0) // no TIME_WAIT pile-up from a probe every second

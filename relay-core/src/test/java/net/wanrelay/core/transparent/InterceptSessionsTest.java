@@ -111,7 +111,7 @@ class InterceptSessionsTest {
   private InterceptSessions.Discoverer noPeer(CompletableFuture<Void> release) {
     return (client, server, table) -> {
       CompletableFuture<ProbeOutcome> out = new CompletableFuture<>();
-      Channel leg = new Bootstrap().group(probeGroup).channel(transport.socketChannel())
+      Channel leg = new Bootstrap().group(probeGroup).channelFactory(transport.socketChannels())
           .option(ChannelOption.AUTO_READ, false).handler(new ChannelInboundHandlerAdapter())
           .connect(server).syncUninterruptibly().channel();
       release.thenRun(() -> {
