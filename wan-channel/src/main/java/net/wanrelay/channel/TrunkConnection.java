@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import net.wanrelay.channel.compress.AdaptiveCompressor;
+import net.wanrelay.channel.compress.CompressibilityHints;
 import net.wanrelay.channel.compress.CompressionCodec;
 import net.wanrelay.channel.compress.CompressionSettings;
 import net.wanrelay.channel.compress.Decompressor;
@@ -51,6 +52,8 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   private final StreamAcceptor acceptor;
   private final CompressionSettings compression;
   private final Decompressor decompressor;
+  // Per destination: did recent streams' data compress (loop-confined, like the streams).
+  private final CompressibilityHints compressibility = new CompressibilityHints();
   private final DedupPeers dedup;
   private final List<Consumer<TrunkConnection>> goAwayListeners = new ArrayList<>(1);
   // Resumption (PROTOCOL.md section 12): null registry = streams die with the connection.
@@ -560,6 +563,8 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   Logger log() { return LOG; }
   Decompressor decompressor() { return decompressor; }
 
+  CompressibilityHints compressibility() { return compressibility; }
+
   /** Writes without flushing; one flush is scheduled for the end of this event-loop turn. */
   void writeFrame(Frame f) {
     ctx.write(f, ctx.voidPromise());
@@ -863,7 +868,9 @@ public final class TrunkConnection extends ChannelDuplexHandler {
     if (req.protocol() != StreamProtocol.TCP || req.compressionCodec() == 0 || outboundCodec(true) == 0) {
       return null;
     }
-    return new AdaptiveCompressor(compression);
+    AdaptiveCompressor c = new AdaptiveCompressor(compression);
+    compressibility.prime(req.destination(), c);
+    return c;
   }
 
   private void failConnection(ProtocolViolation v) {

@@ -34,6 +34,10 @@ import io.netty.buffer.ByteBufAllocator;
  * window (up to {@code maxSkipWindow}); a good sample resets it. Blocks under {@value #MIN_BLOCK}
  * bytes are never compressed (the header and the call cost more than they could save).
  *
+ * <p>A stream may also start in a skip window ({@link #startSkipping}) when streams before it to
+ * the same place did not compress ({@link CompressibilityHints}); {@link #onFirstSample} reports
+ * the stream's own first verdict back.
+ *
  * <p>Not thread-safe: confine an instance to the event loop of its stream.
  */
 public final class AdaptiveCompressor {
@@ -45,6 +49,12 @@ public final class AdaptiveCompressor {
 
   /** One encoded payload and the codec to announce in the frame; the caller owns {@code payload}. */
   public record Compressed(CompressionCodec codec, ByteBuf payload) {}
+
+  /** Told the verdict of a stream's first sample: did the block shrink enough to be worth it. */
+  @FunctionalInterface
+  public interface SampleListener {
+    void firstSample(boolean shrank);
+  }
 
   private final CompressionSettings settings;
   private final CompressionMetrics metrics;
@@ -59,6 +69,7 @@ public final class AdaptiveCompressor {
   private long skippedBytes;
   private long samples;
   private long rejectedSamples;
+  private SampleListener firstSampleListener;
 
   public AdaptiveCompressor(CompressionSettings settings) {
     this(settings, CompressionMetrics.UNBOUND);
@@ -108,6 +119,8 @@ public final class AdaptiveCompressor {
     }
     samples++;
     ByteBuf encoded;
+    SampleListener listener = firstSampleListener;
+    firstSampleListener = null;
     plain.retain(); // encode() releases one reference; we may still send plain
     try {
       encoded = BlockCodec.encode(alloc, settings.codec(), settings.level(), plain);
@@ -117,6 +130,9 @@ public final class AdaptiveCompressor {
     }
     int encodedLength = encoded.readableBytes();
     boolean goodSample = (long) encodedLength * 100 <= (long) length * (100 - minSavingsPercent);
+    if (listener != null) {
+      listener.firstSample(goodSample);
+    }
     if (goodSample) {
       nextSkipWindow = initialSkipWindow;
     } else if (settings.adaptive()) {
@@ -133,6 +149,21 @@ public final class AdaptiveCompressor {
     }
     encoded.release();
     return sendPlain(plain);
+  }
+
+  /**
+   * Starts with a skip window, as after a failed sample: the first {@code skipWindow} bytes go out
+   * plain without being tried. Only in adaptive mode, and only before the first block.
+   */
+  public void startSkipping() {
+    if (settings.adaptive() && plainBytesIn == 0) {
+      skipRemaining = initialSkipWindow;
+    }
+  }
+
+  /** {@code listener} hears the verdict of this stream's first sample (whenever it is taken). */
+  public void onFirstSample(SampleListener listener) {
+    firstSampleListener = listener;
   }
 
   private Compressed sendPlain(ByteBuf plain) {
