@@ -13,6 +13,8 @@
 #                                      counts (~8 min)
 #   bench/loopback-bench.sh --quick    short warm-up, 1 round of 3 s per case (~2 min)
 #   bench/loopback-bench.sh --seconds N --rounds N --skip socat,kcptun    (peers to leave out)
+#   bench/loopback-bench.sh --pair-threads N   node.io-threads of each pair relay (default: half the
+#                                      cores, at least 1: the two relays of the pair share this host)
 #   WANRELAY_JAR=/path/wanrelay.jar bench/loopback-bench.sh     use that jar (no build)
 #
 # Needs: java 17, iperf3, socat, haproxy, kcptun (apt-get install iperf3 socat haproxy kcptun),
@@ -24,18 +26,23 @@ SECONDS_PER_CASE=8
 OMIT=2
 ROUNDS=2
 SKIP=" "
+# Both relays of the pair run on this host, so each gets half of its cores as event loops; the
+# relay's own default (one per core) is measured too, for short sessions.
+PAIR_THREADS=$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) SECONDS_PER_CASE=3; OMIT=1; ROUNDS=1 ;;
     --rounds) ROUNDS="${2:?--rounds needs a value}"; shift ;;
     --seconds) SECONDS_PER_CASE="${2:?--seconds needs a value}"; shift ;;
+    --pair-threads) PAIR_THREADS="${2:?--pair-threads needs a value}"; shift ;;
     --skip) SKIP+="$(printf '%s' "${2:?--skip needs a value}" | tr ',' ' ') "; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "loopback-bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 case "$SECONDS_PER_CASE" in ''|*[!0-9]*) echo "loopback-bench: --seconds needs a whole number" >&2; exit 2 ;; esac
+case "$PAIR_THREADS" in ''|*[!0-9]*|0) echo "loopback-bench: --pair-threads needs a whole number >= 1" >&2; exit 2 ;; esac
 case "$ROUNDS" in ''|*[!0-9]*|0) echo "loopback-bench: --rounds needs a whole number >= 1" >&2; exit 2 ;; esac
 [ "$SECONDS_PER_CASE" -ge 1 ] || { echo "loopback-bench: --seconds must be >= 1" >&2; exit 2; }
 [ "$SECONDS_PER_CASE" -gt "$OMIT" ] || OMIT=0
@@ -343,14 +350,14 @@ fi
 # ---- wanrelay pair (CP -> trunk -> SP) ----------------------------------------------------------
 port SP_ADMIN; port SP_TRUNK; port CP_ADMIN; port CP_IPERF; port CP_REPLY
 cat >"$tmp/sp.yaml" <<YAML
-node: { id: sp, admin: 127.0.0.1:$SP_ADMIN }
+node: { id: sp, admin: 127.0.0.1:$SP_ADMIN, io-threads: $PAIR_THREADS }
 trunk:
   listen: 127.0.0.1:$SP_TRUNK
   key: "$KEY"
   allow: [ 127.0.0.0/8 ]
 YAML
 cat >"$tmp/cp.yaml" <<YAML
-node: { id: cp, admin: 127.0.0.1:$CP_ADMIN }
+node: { id: cp, admin: 127.0.0.1:$CP_ADMIN, io-threads: $PAIR_THREADS }
 listeners:
   - { name: iperf, protocol: tcp, listen: 127.0.0.1:$CP_IPERF, target: 127.0.0.1:$IPERF, via: peer:sp }
   - { name: reply, protocol: tcp, listen: 127.0.0.1:$CP_REPLY, target: 127.0.0.1:$REPLY, via: peer:sp }
@@ -395,6 +402,28 @@ if [ -n "$pair_error" ]; then
   unavailable "pair not available (below)" pair.single pair.p100 pair.sessions
 fi
 
+# ---- the same pair with the relays' default of one event loop per core each ---------------------
+# (so 2 x nproc loops on nproc cores): what a co-located pair costs without the tuning above.
+if [ -z "$pair_error" ] && [ "$PAIR_THREADS" != "$(nproc)" ]; then
+  port DSP_ADMIN; port DSP_TRUNK; port DCP_ADMIN; port DCP_REPLY
+  sed -e "s/$SP_ADMIN/$DSP_ADMIN/; s/$SP_TRUNK/$DSP_TRUNK/; s/, io-threads: $PAIR_THREADS//" "$tmp/sp.yaml" >"$tmp/sp-def.yaml"
+  cat >"$tmp/cp-def.yaml" <<YAML
+node: { id: cp-def, admin: 127.0.0.1:$DCP_ADMIN }
+listeners:
+  - { name: reply, protocol: tcp, listen: 127.0.0.1:$DCP_REPLY, target: 127.0.0.1:$REPLY, via: peer:sp }
+trunk:
+  peers:
+    - { name: sp, address: 127.0.0.1:$DSP_TRUNK, key: "$KEY" }
+YAML
+  if start_pair pairdef "$tmp/sp-def.yaml" "$DSP_ADMIN" "$tmp/cp-def.yaml" "$DCP_ADMIN"; then
+    add_case pairdef.sessions "$DCP_REPLY" "$PAIR_CP_PID" "$PAIR_SP_PID"
+  else
+    unavailable "pair with default threads not available: $PAIR_ERROR" pairdef.sessions
+  fi
+elif [ -z "$pair_error" ]; then
+  unavailable "not run: the pair above already has one loop per core" pairdef.sessions
+fi
+
 # ---- wanrelay pair inside TLS 1.3 with mutual certificates (trunk.tls): what TLS costs ----------
 if have openssl && have iperf3; then
   mkdir -p "$tmp/pki"
@@ -411,7 +440,7 @@ if have openssl && have iperf3; then
     sed -e "s/$SP_ADMIN/$TSP_ADMIN/; s/$SP_TRUNK/$TSP_TRUNK/" "$tmp/sp.yaml" >"$tmp/sp-tls.yaml"
     echo "  tls: { cert: $tmp/pki/sp.crt, key: $tmp/pki/sp.key, ca: $tmp/pki/ca.crt }" >>"$tmp/sp-tls.yaml"
     cat >"$tmp/cp-tls.yaml" <<YAML
-node: { id: cp-tls, admin: 127.0.0.1:$TCP_ADMIN }
+node: { id: cp-tls, admin: 127.0.0.1:$TCP_ADMIN, io-threads: $PAIR_THREADS }
 listeners:
   - { name: iperf, protocol: tcp, listen: 127.0.0.1:$TCP_IPERF, target: 127.0.0.1:$IPERF, via: peer:sp }
 trunk:
@@ -465,7 +494,7 @@ for key in forward.single pair.single pairtls.single; do
     timeout $((warm + 30)) iperf3 -c 127.0.0.1 -p "${PORT[$key]}" -t "$warm" >/dev/null 2>&1 || restart_iperf_server
   fi
 done
-for key in forward.sessions pair.sessions; do
+for key in forward.sessions pair.sessions pairdef.sessions; do
   if [ -n "${PORT[$key]:-}" ]; then
     log "warm-up: sessions through ${key%.sessions} ($warm_sessions sessions or ${warm_session_seconds}s, not counted)"
     timeout $((warm_session_seconds + 30)) java -cp "$tmp/classes" net.wanrelay.it.loopbench.SessionLoad \
@@ -477,7 +506,7 @@ done
 # ---- rounds ---------------------------------------------------------------------------------
 ORDER=(direct.single forward.single socat.single haproxy.single pair.single pairtls.single kcptun.single
        direct.p100 pair.p100 kcptun.p100
-       direct.sessions haproxy.sessions forward.sessions pair.sessions)
+       direct.sessions haproxy.sessions forward.sessions pair.sessions pairdef.sessions)
 for round in $(seq "$ROUNDS"); do
   log "round $round of $ROUNDS"
   keys=("${ORDER[@]}")
@@ -555,6 +584,8 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$ROUNDS round(s), order reversed every other round; the best round is shown"
   echo "load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares this machine)"
   echo "proxy CPU = cores used by the proxy processes during the case (both ends for pairs); CPU cost = that CPU per GB or per session"
+  echo "pair relays: node.io-threads $PAIR_THREADS each (two relays share this host's $(nproc) cores); forward: one per core;" \
+    "haproxy: its default, one thread per core"
   echo "JVM relays warmed up first (not counted): ${warm}s of iperf3, then $warm_sessions sessions or ${warm_session_seconds}s"
   echo
   printf '%-30s %-20s %9s %9s %14s  %s\n' "case" "result" "vs direct" "proxy CPU" "CPU cost" "target / notes"
@@ -573,6 +604,7 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
   row "1 KiB sessions haproxy"       haproxy.sessions sess/s direct.sessions
   row "1 KiB sessions wanrelay fwd"  forward.sessions sess/s direct.sessions
   row "1 KiB sessions wanrelay pair" pair.sessions    sess/s direct.sessions "$(target pair.sessions haproxy.sessions 0.5 '>= 0.5 x haproxy')"
+  row "1 KiB sessions pair, 1/core"  pairdef.sessions sess/s direct.sessions "$(times pairdef.sessions haproxy.sessions haproxy); io-threads = cores in each relay"
   echo
   if [ -n "$PAIR_METRICS" ]; then
     echo "relay counters after the pair runs, non-zero samples (${PAIR_CHECK:-}):"

@@ -104,9 +104,9 @@ public final class Relay implements AutoCloseable {
 
   public Relay start() throws Exception {
     boss = transport.newGroup(1);
-    // One event loop per core, as proxies usually run: more loops than cores only add thread
-    // switches, and trunk connections are spread over these loops (see PeerLink).
-    workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
+    // One event loop per core by default (node.io-threads), as proxies usually run: more loops than
+    // cores only add thread switches, and trunk connections are spread over these loops (PeerLink).
+    workers = transport.newGroup(config.node().ioThreads());
     try {
       admin = new AdminServer(config.node().admin().resolve(), metrics::scrape, () -> started && !draining);
       admin.start(transport, boss);

@@ -102,7 +102,8 @@ public final class ConfigLoader {
   private static NodeConfig node(Optional<ConfigSection> maybe, Path baseDir) throws ConfigException {
     HostPort defaultAdmin = new HostPort("127.0.0.1", 9464);
     if (maybe.isEmpty()) {
-      return new NodeConfig("wanrelay", defaultAdmin, Optional.empty(), Duration.ofSeconds(10));
+      return new NodeConfig("wanrelay", defaultAdmin, Optional.empty(), Duration.ofSeconds(10),
+          NodeConfig.defaultIoThreads());
     }
     ConfigSection s = maybe.get();
     String id = s.string("id", "wanrelay");
@@ -110,8 +111,9 @@ public final class ConfigLoader {
     Optional<String> token = secret(s, "admin-token", "admin-token-file", baseDir)
         .map(bytes -> new String(bytes, StandardCharsets.UTF_8).trim());
     Duration drain = s.duration("drain-timeout", Duration.ofSeconds(10));
+    int ioThreads = s.integer("io-threads", NodeConfig.defaultIoThreads(), 1, 1024);
     s.finish();
-    return new NodeConfig(id, admin, token, drain);
+    return new NodeConfig(id, admin, token, drain, ioThreads);
   }
 
   private static LimitsConfig limits(Optional<ConfigSection> maybe) throws ConfigException {

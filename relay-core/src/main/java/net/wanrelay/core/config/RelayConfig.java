@@ -18,8 +18,17 @@ public record RelayConfig(
 
   public enum Protocol { TCP, UDP }
 
-  /** Node identity and the admin endpoint. */
-  public record NodeConfig(String id, HostPort admin, Optional<String> adminToken, Duration drainTimeout) {}
+  /**
+   * Node identity, the admin endpoint, and how many I/O threads (event loops) carry sessions and
+   * trunk connections.
+   */
+  public record NodeConfig(String id, HostPort admin, Optional<String> adminToken, Duration drainTimeout,
+                           int ioThreads) {
+    /** One event loop per core: more only adds thread switches. */
+    public static int defaultIoThreads() {
+      return Runtime.getRuntime().availableProcessors();
+    }
+  }
 
   /**
    * Where a listener's sessions go: straight to the target, over the trunk to a named peer, or to

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class ConfigLoaderTest {
   private static final String VALID = """
-      node: { id: cp, admin: 127.0.0.1:9464, drain-timeout: 3s }
+      node: { id: cp, admin: 127.0.0.1:9464, drain-timeout: 3s, io-threads: 3 }
       listeners:
         - { name: web, protocol: tcp, listen: 0.0.0.0:8080, target: 10.9.3.2:80 }
         - { name: bulk, protocol: tcp, listen: 0.0.0.0:5001, target: db.internal:5001, via: peer:sp }
@@ -26,6 +26,7 @@ class ConfigLoaderTest {
     RelayConfig c = ConfigLoader.parse("f.yaml", VALID);
     assertThat(c.node().id()).isEqualTo("cp");
     assertThat(c.node().drainTimeout().toMillis()).isEqualTo(3000);
+    assertThat(c.node().ioThreads()).isEqualTo(3);
     assertThat(c.listeners()).hasSize(3);
     assertThat(c.listeners().get(1).target()).isEqualTo(new HostPort("db.internal", 5001));
     assertThat(c.listeners().get(2).via().peer()).isEqualTo("sp");
@@ -33,6 +34,13 @@ class ConfigLoaderTest {
     assertThat(c.trunk().orElseThrow().allow()).containsExactly("10.9.3.0/24", "10.3.0.0/16:443");
     assertThat(c.limits().maxSessions()).isEqualTo(500);
     assertThat(c.limits().udpIdleTimeout().toMillis()).isEqualTo(1500);
+  }
+
+  @Test
+  void ioThreadsDefaultToOnePerCore() throws Exception {
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertThat(ConfigLoader.parse("f.yaml", "node: { id: a }\n").node().ioThreads()).isEqualTo(cores);
+    assertThat(ConfigLoader.parse("f.yaml", "listeners: []\n").node().ioThreads()).isEqualTo(cores);
   }
 
   private static void assertError(String yaml, String expected) {
@@ -104,5 +112,6 @@ class ConfigLoaderTest {
     assertError("trunk: { dedup: { max-size: 20 parsecs } }\n",
         "f.yaml:1:29: trunk.dedup.max-size: '20 parsecs' has an unknown unit (use B, KiB, MiB, GiB or TiB)");
     assertError("node: { id: a, id: b }\n", "f.yaml:1:16: node.id: duplicate key");
+    assertError("node: { io-threads: 0 }\n", "f.yaml:1:21: node.io-threads: 0 out of range (1-1024)");
   }
 }
