@@ -10,6 +10,8 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import net.wanrelay.it.netns.Topology;
 import net.wanrelay.testsupport.Hashes;
 
@@ -24,29 +26,68 @@ final class BenchClient {
   static List<Long> timeToFirstByte(Topology topo, String host, int port, int count) {
     return topo.call("client", () -> {
       List<Long> out = new ArrayList<>();
-      byte[] request = new byte[1 + BenchServer.REQUEST];
-      request[0] = 'R';
       for (int i = 0; i < count; i++) {
-        long start = System.nanoTime();
-        try (Socket s = new Socket()) {
-          s.setTcpNoDelay(true);
-          s.setSoTimeout(10_000);
-          s.connect(new InetSocketAddress(host, port), 10_000);
-          OutputStream o = s.getOutputStream();
-          o.write(request);
-          o.flush();
-          InputStream in = s.getInputStream();
-          int first = in.read();
-          long ttfb = System.nanoTime() - start;
-          if (first < 0) {
-            throw new IOException("session " + i + ": connection closed before the reply");
-          }
-          new DataInputStream(in).readFully(new byte[BenchServer.REPLY - 1]);
-          out.add(ttfb);
-        }
+        out.add(oneSession(host, port, i));
       }
       return out;
     });
+  }
+
+  /**
+   * Runs {@code sessions} short sessions on {@code threads} parallel clients, not measured. A JVM
+   * relay interprets its session path until the JIT has compiled it, which takes thousands of
+   * sessions; a relay in service has long been warm, and the loopback bench warms up the same way.
+   */
+  static void warmUp(Topology topo, String host, int port, int threads, int sessions) {
+    topo.call("client", () -> {
+      AtomicInteger next = new AtomicInteger();
+      AtomicReference<Exception> failure = new AtomicReference<>();
+      List<Thread> clients = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        // Threads started here inherit this thread's network namespace.
+        Thread c = new Thread(() -> {
+          for (int n = next.getAndIncrement(); n < sessions && failure.get() == null; n = next.getAndIncrement()) {
+            try {
+              oneSession(host, port, n);
+            } catch (IOException e) {
+              failure.compareAndSet(null, e);
+            }
+          }
+        }, "warm-up-" + i);
+        c.start();
+        clients.add(c);
+      }
+      for (Thread c : clients) {
+        c.join();
+      }
+      if (failure.get() != null) {
+        throw new IOException("warm-up through " + host + ":" + port + " failed", failure.get());
+      }
+      return null;
+    });
+  }
+
+  /** One short session; returns the time from the start of connect to the reply's first byte. */
+  private static long oneSession(String host, int port, int i) throws IOException {
+    byte[] request = new byte[1 + BenchServer.REQUEST];
+    request[0] = 'R';
+    long start = System.nanoTime();
+    try (Socket s = new Socket()) {
+      s.setTcpNoDelay(true);
+      s.setSoTimeout(10_000);
+      s.connect(new InetSocketAddress(host, port), 10_000);
+      OutputStream o = s.getOutputStream();
+      o.write(request);
+      o.flush();
+      InputStream in = s.getInputStream();
+      int first = in.read();
+      long ttfb = System.nanoTime() - start;
+      if (first < 0) {
+        throw new IOException("session " + i + ": connection closed before the reply");
+      }
+      new DataInputStream(in).readFully(new byte[BenchServer.REPLY - 1]);
+      return ttfb;
+    }
   }
 
   /** Outcome of one bulk upload. */
