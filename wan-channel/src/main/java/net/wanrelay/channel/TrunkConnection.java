@@ -563,8 +563,6 @@ public final class TrunkConnection extends ChannelDuplexHandler {
   Logger log() { return LOG; }
   Decompressor decompressor() { return decompressor; }
 
-  CompressibilityHints compressibility() { return compressibility; }
-
   /** Writes without flushing; one flush is scheduled for the end of this event-loop turn. */
   void writeFrame(Frame f) {
     ctx.write(f, ctx.voidPromise());
@@ -869,7 +867,9 @@ public final class TrunkConnection extends ChannelDuplexHandler {
       return null;
     }
     AdaptiveCompressor c = new AdaptiveCompressor(compression);
-    compressibility.prime(req.destination(), c);
+    if (compressibility.prime(req.destination(), c)) {
+      peer.compressionPresumedIncompressible.increment();
+    }
     return c;
   }
 

@@ -77,6 +77,7 @@ public final class TrunkMetrics {
     final Counter txPayload;
     final Counter rxPayload;
     final Counter compressionSaved;
+    final Counter compressionPresumedIncompressible;
     final Counter openDenied;
     final Counter datagramsDropped;
     final Counter streamsResumed;
@@ -110,6 +111,10 @@ public final class TrunkMetrics {
           .baseUnit("bytes").register(registry);
       compressionSaved = Counter.builder("wanrelay.trunk.compression.saved").tag("peer", name)
           .baseUnit("bytes").register(registry);
+      compressionPresumedIncompressible = Counter.builder("wanrelay.trunk.compression.presumed.incompressible")
+          .tag("peer", name)
+          .description("Streams that started without a compression sample: their destination's recent streams did not compress")
+          .register(registry);
       openDenied = Counter.builder("wanrelay.trunk.open.denied").tag("peer", name).register(registry);
       datagramsDropped = Counter.builder("wanrelay.trunk.datagrams.dropped").tag("peer", name).register(registry);
       streamsResumed = Counter.builder("wanrelay.trunk.streams.resumed").tag("peer", name)
@@ -152,6 +157,7 @@ public final class TrunkMetrics {
     public double txPayload() { return txPayload.count(); }
     public double rxPayload() { return rxPayload.count(); }
     public double compressionSaved() { return compressionSaved.count(); }
+    public double compressionPresumedIncompressible() { return compressionPresumedIncompressible.count(); }
     public double openDenied() { return openDenied.count(); }
   }
 }

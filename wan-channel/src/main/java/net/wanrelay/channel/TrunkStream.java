@@ -721,6 +721,9 @@ public final class TrunkStream {
   /** On the old loop: from now on the stream belongs to {@code c} (and its loop). */
   void moveTo(TrunkConnection c) {
     connection = c;
+    if (compressor != null) {
+      compressor.onFirstSample(null); // the old connection's hints stay on the old loop
+    }
     listener.onMoved(this, c.eventLoop());
   }
 

@@ -276,4 +276,25 @@ class SessionBehaviourTest {
       sink.close().sync();
     }
   }
+
+  @Test
+  void shortSessionsToADestinationThatNeverCompressesStopBeingSampled() throws Exception {
+    AtomicLong received = new AtomicLong();
+    Channel sink = TestServers.hashingSink(group, received);
+    try (LoopbackTrunk t = new LoopbackTrunk(group, LoopbackTrunk.testSettings(), 1, "adaptive")) {
+      t.awaitUp(1);
+      t.target = (InetSocketAddress) sink.localAddress();
+      for (int i = 0; i < 8; i++) {
+        byte[] random = new byte[4096];
+        Hashes.fill(new SplittableRandom(100 + i), random);
+        byte[] got = TestClients.sendAndCollect(group, t.frontAddress(), random, 0, random.length).get(30, TimeUnit.SECONDS);
+        assertThat(HexFormat.of().formatHex(got)).isEqualTo(Hashes.sha256Hex(random));
+      }
+      // Three sessions sampled and failed; the next five started without a sample.
+      assertThat(t.cpPeer().compressionPresumedIncompressible()).isEqualTo(5);
+      assertThat(t.cpPeer().compressionSaved()).isZero();
+    } finally {
+      sink.close().sync();
+    }
+  }
 }

@@ -36,18 +36,22 @@ public final class CompressibilityHints {
 
   /**
    * Prepares a new stream's compressor for {@code destination}: starts it skipping when the
-   * destination's recent streams did not compress, and learns from its first sample.
+   * destination's recent streams did not compress, and learns from its first sample. Returns
+   * whether the stream starts skipping.
    */
-  public void prime(InetSocketAddress destination, AdaptiveCompressor compressor) {
+  public boolean prime(InetSocketAddress destination, AdaptiveCompressor compressor) {
     if (destination == null || !compressor.settings().adaptive()) {
-      return;
+      return false;
     }
+    boolean skip = false;
     Hint hint = hints.get(destination);
     if (hint != null && hint.rejectsInARow >= REJECTS_TO_SKIP && ++hint.skippedStarts % SAMPLE_EVERY != 0) {
       compressor.startSkipping();
       streamsStartedSkipping++;
+      skip = true;
     }
     compressor.onFirstSample(shrank -> learn(destination, shrank));
+    return skip;
   }
 
   private void learn(InetSocketAddress destination, boolean shrank) {
