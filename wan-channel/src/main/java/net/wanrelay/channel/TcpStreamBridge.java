@@ -210,20 +210,20 @@ public final class TcpStreamBridge implements StreamListener {
   }
 
   private void shutdownSocketOutput() {
-    if (socket instanceof DuplexChannel d && socket.isActive() && d.isInputShutdown()) {
+    if (!(socket instanceof DuplexChannel d) || !socket.isActive()) {
+      socket.close();
+    } else if (d.isInputShutdown()) {
       // The socket's input already ended: a close sends the same FIN, with one shutdown less. The
       // stream loop learns first that this close is orderly (see below).
       run(() -> outputShutdown = true);
       socket.close();
-    } else if (socket instanceof DuplexChannel d && socket.isActive()) {
+    } else {
       HalfClose.shutdownOutput(d).addListener(f -> {
         // On the socket's loop. The stream loop learns of it first (its task queue is FIFO, so
         // this runs before the close's onSocketClosed and the close counts as orderly).
         run(() -> outputShutdown = true);
         closeIfBothDirectionsEnded(d);
       });
-    } else {
-      socket.close();
     }
   }
 

@@ -31,10 +31,6 @@ public final class Transports {
     return group instanceof IoEventLoopGroup g && Epoll.isAvailable() && g.isIoType(EpollIoHandler.class);
   }
 
-  public static Class<? extends SocketChannel> socketChannel(EventLoopGroup group) {
-    return isEpoll(group) ? EpollSocketChannel.class : NioSocketChannel.class;
-  }
-
   /** Makes socket channels of the group's transport, by constructor reference (no reflection). */
   public static ChannelFactory<SocketChannel> socketChannels(EventLoopGroup group) {
     return isEpoll(group) ? EpollSocketChannel::new : NioSocketChannel::new;

@@ -249,11 +249,7 @@ class SessionBehaviourTest {
 
   @Test
   void compressionShrinksTextAndLeavesRandomDataAlone() throws Exception {
-    AtomicLong received = new AtomicLong();
-    Channel sink = TestServers.hashingSink(group, received);
-    try (LoopbackTrunk t = new LoopbackTrunk(group, LoopbackTrunk.testSettings(), 1, "adaptive")) {
-      t.awaitUp(1);
-      t.target = (InetSocketAddress) sink.localAddress();
+    throughAdaptiveTrunkToSink(t -> {
       StringBuilder sb = new StringBuilder();
       for (int i = 0; sb.length() < 4 << 20; i++) {
         sb.append("GET /api/v1/items/").append(i % 500).append(" HTTP/1.1\r\nHost: example.internal\r\n\r\n");
@@ -272,18 +268,12 @@ class SessionBehaviourTest {
       assertThat(HexFormat.of().formatHex(got)).isEqualTo(Hashes.sha256Hex(random));
       assertThat(t.cpPeer().compressionSaved() - saved).as("random data not shrunk").isLessThan(random.length * 0.01);
       assertThat(t.cpPeer().txBytes() - txBefore).isGreaterThanOrEqualTo(random.length);
-    } finally {
-      sink.close().sync();
-    }
+    });
   }
 
   @Test
   void shortSessionsToADestinationThatNeverCompressesStopBeingSampled() throws Exception {
-    AtomicLong received = new AtomicLong();
-    Channel sink = TestServers.hashingSink(group, received);
-    try (LoopbackTrunk t = new LoopbackTrunk(group, LoopbackTrunk.testSettings(), 1, "adaptive")) {
-      t.awaitUp(1);
-      t.target = (InetSocketAddress) sink.localAddress();
+    throughAdaptiveTrunkToSink(t -> {
       for (int i = 0; i < 8; i++) {
         byte[] random = new byte[4096];
         Hashes.fill(new SplittableRandom(100 + i), random);
@@ -293,6 +283,20 @@ class SessionBehaviourTest {
       // Three sessions sampled and failed; the next five started without a sample.
       assertThat(t.cpPeer().compressionPresumedIncompressible()).isEqualTo(5);
       assertThat(t.cpPeer().compressionSaved()).isZero();
+    });
+  }
+
+  private interface TrunkCase {
+    void run(LoopbackTrunk t) throws Exception;
+  }
+
+  /** Runs {@code test} over a one-connection trunk with adaptive compression to a hashing sink. */
+  private void throughAdaptiveTrunkToSink(TrunkCase test) throws Exception {
+    Channel sink = TestServers.hashingSink(group, new AtomicLong());
+    try (LoopbackTrunk t = new LoopbackTrunk(group, LoopbackTrunk.testSettings(), 1, "adaptive")) {
+      t.awaitUp(1);
+      t.target = (InetSocketAddress) sink.localAddress();
+      test.run(t);
     } finally {
       sink.close().sync();
     }

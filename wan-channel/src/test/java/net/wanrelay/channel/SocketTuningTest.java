@@ -27,7 +27,7 @@ class SocketTuningTest {
     EventLoopGroup group = Transports.newGroup(1);
     try (ServerSocket server = new ServerSocket(0, 5, java.net.InetAddress.getByName("127.0.0.1"))) {
       TrunkSettings s = TrunkSettings.builder().congestionControl("cubic").tcpUserTimeout(Duration.ofSeconds(7)).build();
-      Channel ch = new Bootstrap().group(group).channel(Transports.socketChannel(group))
+      Channel ch = new Bootstrap().group(group).channelFactory(Transports.socketChannels(group))
           .handler(new ChannelInboundHandlerAdapter())
           .connect(new InetSocketAddress("127.0.0.1", server.getLocalPort())).sync().channel();
       SocketTuning.applyTrunk(ch, s);

@@ -36,7 +36,7 @@ final class TestClients {
     CompletableFuture<byte[]> result = new CompletableFuture<>();
     java.nio.ByteBuffer direct = directCopy(data);
     ByteArrayOutputStream answer = new ByteArrayOutputStream();
-    new Bootstrap().group(group).channel(Transports.socketChannel(group))
+    new Bootstrap().group(group).channelFactory(Transports.socketChannels(group))
         .handler(new ChannelInboundHandlerAdapter() {
           private int sent;
           private boolean finished;

@@ -32,7 +32,6 @@ public final class CompressibilityHints {
       return size() > MAX_DESTINATIONS;
     }
   };
-  private long streamsStartedSkipping;
 
   /**
    * Prepares a new stream's compressor for {@code destination}: starts it skipping when the
@@ -43,12 +42,10 @@ public final class CompressibilityHints {
     if (destination == null || !compressor.settings().adaptive()) {
       return false;
     }
-    boolean skip = false;
     Hint hint = hints.get(destination);
-    if (hint != null && hint.rejectsInARow >= REJECTS_TO_SKIP && ++hint.skippedStarts % SAMPLE_EVERY != 0) {
+    boolean skip = hint != null && hint.rejectsInARow >= REJECTS_TO_SKIP && ++hint.skippedStarts % SAMPLE_EVERY != 0;
+    if (skip) {
       compressor.startSkipping();
-      streamsStartedSkipping++;
-      skip = true;
     }
     compressor.onFirstSample(shrank -> learn(destination, shrank));
     return skip;
@@ -60,11 +57,6 @@ public final class CompressibilityHints {
       return;
     }
     hints.computeIfAbsent(destination, d -> new Hint()).rejectsInARow++;
-  }
-
-  /** Streams that started in a skip window because of a hint. */
-  public long streamsStartedSkipping() {
-    return streamsStartedSkipping;
   }
 
   /** Destinations with a hint. */
